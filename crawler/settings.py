@@ -1,0 +1,46 @@
+"""Scrapy settings of the newsmon project.
+
+Values that users tune come from newsmon.toml through the ``newsmon.addon.NewsmonAddon``
+addon (see ``newsmon/config.py`` for every default); this module only wires the components.
+"""
+
+BOT_NAME = "newsmon"
+SPIDER_LOADER_CLASS = "crawler.spiderloader.OutletSpiderLoader"
+NEWSPIDER_MODULE = "crawler.spiders"
+
+ADDONS = {"newsmon.addon.NewsmonAddon": 0}
+
+ROBOTSTXT_OBEY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+RETRY_ENABLED = True
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+REDIRECT_ENABLED = True
+HTTPERROR_ALLOW_ALL = False
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+CONCURRENT_ITEMS = 50
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+FEED_EXPORT_ENCODING = "utf-8"
+HTTPCACHE_POLICY = "scrapy.extensions.httpcache.RFC2616Policy"
+
+DOWNLOADER_MIDDLEWARES = {
+    # skip article URLs already stored; conditional requests when re-checking them
+    "crawler.middlewares.IncrementalMiddleware": 560,
+}
+
+EXTENSIONS = {
+    "crawler.extensions.CrawlProgress": 500,
+}
+
+ITEM_PIPELINES = {
+    "pipelines.normalize.NormalizePipeline": 100,
+    "pipelines.language.LanguagePipeline": 200,
+    "pipelines.translate.TranslatePipeline": 300,
+    "pipelines.dedup.DedupPipeline": 400,
+    "pipelines.store.StorePipeline": 500,
+    "pipelines.index.ElasticsearchPipeline": 600,
+}

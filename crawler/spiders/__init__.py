@@ -1,0 +1,1 @@
+"""Spiders are built from outlet definitions by ``crawler.spiderloader.OutletSpiderLoader``."""

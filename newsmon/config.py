@@ -1,0 +1,212 @@
+"""newsmon's configuration: one TOML file plus environment variables.
+
+Every default lives in ``DEFAULTS`` below, and the documented file in ``newsmon.example.toml``
+at the repository root shows the same values. Lookup order for the file: ``--config PATH``,
+``$NEWSMON_CONFIG``, ``./newsmon.toml``, then ``<user config dir>/newsmon/newsmon.toml``.
+Environment variables override the file (see ``ENVIRONMENT``).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from newsmon.errors import ConfigError
+
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "store": {
+        # SQLite database file: the system of record (articles, fetch log, translations, stories).
+        "path": "",  # "" = <user data dir>/newsmon/newsmon.sqlite3
+    },
+    "index": {
+        # "" = search the embedded SQLite store; "http://localhost:9200" = Elasticsearch.
+        "url": "",
+        "name": "newsmon",  # alias; versioned indices are <name>-v<N>
+        "api_key": "",  # better: $NEWSMON_ES_API_KEY
+        "username": "",
+        "password": "",  # better: $NEWSMON_ES_PASSWORD
+        "ca_certs": "",
+        "verify_certs": True,
+        "bulk_size": 200,
+        "flush_interval": 5.0,  # seconds between bulk flushes during a crawl
+        "timeout": 10.0,
+    },
+    "crawl": {
+        "outlet_dirs": [],  # extra folders of outlet definitions, besides the bundled ones
+        "user_agent": "newsmon/0.1 (news monitoring crawler; +https://github.com/newsmon/newsmon)",
+        "recheck_after_hours": 0.0,  # 0 = never fetch a stored article again
+        "max_page_bytes": 5_000_000,
+        "min_words": 60,  # fewer words of body text = not an article
+        "autothrottle": True,
+        "autothrottle_target_concurrency": 2.0,
+        "retry_times": 2,
+        "timeout": 30,
+        "http_cache": False,
+        "log_level": "WARNING",
+    },
+    "language": {
+        "min_chars": 120,  # shorter body: trust the page's declared language
+        "min_probability": 0.80,  # less sure: trust the declared, then the edition's language
+        "seed": 0,
+    },
+    "translate": {
+        "enabled": True,
+        "targets": ["en"],
+        "models_dir": "",  # "" = <user data dir>/newsmon/argos-packages
+        "device": "cpu",  # "cpu" or "cuda"
+        "compute_type": "int8",
+        "threads": 0,  # 0 = CTranslate2's default
+        "beam_size": 2,
+        "batch_size": 32,  # sentences per translate_batch call
+        "pivot": "en",
+    },
+    "dedup": {
+        "enabled": True,
+        "num_perm": 128,
+        "shingle_size": 5,
+        "near_threshold": 0.5,  # estimated Jaccard of word shingles for near copies
+        "cross_threshold": 0.3,  # on translations into the pivot language
+        "window_days": 7,
+    },
+    "web": {"host": "127.0.0.1", "port": 8765},
+}
+
+# Environment variable -> (section, key). Secrets belong here, not in the file.
+ENVIRONMENT: dict[str, tuple[str, str]] = {
+    "NEWSMON_DB": ("store", "path"),
+    "NEWSMON_INDEX_URL": ("index", "url"),
+    "NEWSMON_INDEX_NAME": ("index", "name"),
+    "NEWSMON_ES_API_KEY": ("index", "api_key"),
+    "NEWSMON_ES_USERNAME": ("index", "username"),
+    "NEWSMON_ES_PASSWORD": ("index", "password"),
+    "NEWSMON_ES_CA_CERTS": ("index", "ca_certs"),
+    "NEWSMON_OUTLETS": ("crawl", "outlet_dirs"),
+    "NEWSMON_MODELS_DIR": ("translate", "models_dir"),
+    "NEWSMON_TRANSLATE_DEVICE": ("translate", "device"),
+}
+
+
+def data_dir() -> Path:
+    """newsmon's data folder: $NEWSMON_DATA_DIR or the platform's user data dir."""
+    return Path(os.environ.get("NEWSMON_DATA_DIR") or platformdirs.user_data_dir("newsmon"))
+
+
+@dataclass
+class Config:
+    """Loaded configuration: ``values[section][key]`` plus where it came from."""
+
+    values: dict[str, dict[str, Any]] = field(default_factory=lambda: copy.deepcopy(DEFAULTS))
+    source: Path | None = None
+
+    def section(self, name: str) -> dict[str, Any]:
+        return self.values[name]
+
+    @property
+    def store_path(self) -> Path:
+        path = self.values["store"]["path"]
+        return Path(path).expanduser() if path else data_dir() / "newsmon.sqlite3"
+
+    @property
+    def models_dir(self) -> Path:
+        path = self.values["translate"]["models_dir"]
+        return Path(path).expanduser() if path else data_dir() / "argos-packages"
+
+    @property
+    def outlet_dirs(self) -> list[Path]:
+        return [Path(p).expanduser() for p in self.values["crawl"]["outlet_dirs"]]
+
+    def scrapy_settings(self) -> dict[str, Any]:
+        """The Scrapy settings this configuration implies (read by the newsmon addon)."""
+        crawl, index = self.values["crawl"], self.values["index"]
+        settings: dict[str, Any] = {
+            "NEWSMON_STORE_PATH": str(self.store_path),
+            "NEWSMON_OUTLET_DIRS": [str(p) for p in self.outlet_dirs],
+            "NEWSMON_RECHECK_AFTER_HOURS": float(crawl["recheck_after_hours"]),
+            "NEWSMON_MAX_PAGE_BYTES": int(crawl["max_page_bytes"]),
+            "NEWSMON_MIN_WORDS": int(crawl["min_words"]),
+            "NEWSMON_LANGUAGE_MIN_CHARS": int(self.values["language"]["min_chars"]),
+            "NEWSMON_LANGUAGE_MIN_PROBABILITY": float(self.values["language"]["min_probability"]),
+            "NEWSMON_LANGUAGE_SEED": int(self.values["language"]["seed"]),
+            "NEWSMON_INDEX_URL": index["url"],
+            "USER_AGENT": crawl["user_agent"],
+            "AUTOTHROTTLE_ENABLED": bool(crawl["autothrottle"]),
+            "AUTOTHROTTLE_TARGET_CONCURRENCY": float(crawl["autothrottle_target_concurrency"]),
+            "RETRY_TIMES": int(crawl["retry_times"]),
+            "DOWNLOAD_TIMEOUT": int(crawl["timeout"]),
+            "DOWNLOAD_MAXSIZE": int(crawl["max_page_bytes"]),
+            "HTTPCACHE_ENABLED": bool(crawl["http_cache"]),
+            "LOG_LEVEL": crawl["log_level"],
+        }
+        return settings
+
+
+def find_config_file(explicit: str | os.PathLike[str] | None = None) -> Path | None:
+    """The config file in force, or None when there is none (defaults only)."""
+    if explicit:
+        path = Path(explicit).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"config file not found: {path}")
+        return path
+    env = os.environ.get("NEWSMON_CONFIG")
+    if env:
+        path = Path(env).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"NEWSMON_CONFIG points to a missing file: {path}")
+        return path
+    for candidate in (
+        Path.cwd() / "newsmon.toml",
+        Path(platformdirs.user_config_dir("newsmon")) / "newsmon.toml",
+    ):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
+    """Defaults, overlaid with the config file, overlaid with the environment."""
+    config = Config()
+    path = find_config_file(explicit)
+    if path is not None:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        _merge(config.values, data, path)
+        config.source = path
+    for name, (section, key) in ENVIRONMENT.items():
+        raw = os.environ.get(name)
+        if raw is None or raw == "":
+            continue
+        default = DEFAULTS[section][key]
+        config.values[section][key] = raw.split(os.pathsep) if isinstance(default, list) else raw
+    return config
+
+
+def _merge(values: dict[str, dict[str, Any]], data: dict[str, Any], path: Path) -> None:
+    for section, table in data.items():
+        if section not in DEFAULTS:
+            raise ConfigError(f"{path}: unknown section [{section}]")
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: [{section}] must be a table")
+        for key, value in table.items():
+            if key not in DEFAULTS[section]:
+                raise ConfigError(f"{path}: unknown setting {section}.{key}")
+            default = DEFAULTS[section][key]
+            if not _same_kind(default, value):
+                kind = type(default).__name__
+                raise ConfigError(f"{path}: {section}.{key} must be a {kind}, got {value!r}")
+            values[section][key] = value
+
+
+def _same_kind(default: Any, value: Any) -> bool:
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(default, float):
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return isinstance(value, type(default))

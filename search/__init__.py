@@ -1,0 +1,1 @@
+"""Index backends (embedded SQLite, Elasticsearch) behind one search interface."""

@@ -1,0 +1,91 @@
+"""The search interface every index backend implements, and the shapes it returns.
+
+The CLI, the pipelines and the web layer only talk to ``SearchBackend``; the embedded SQLite
+backend (``search.sqlite``) and Elasticsearch (``search.elastic``) both implement it, and one
+contract test suite (``tests/test_search_contract.py``) runs against both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol, Sequence
+
+from newsmon.article import Article
+
+# Snippets mark matched terms with these private-use characters; each renderer turns them into
+# its own markup (ANSI bold, **term**, <mark> after HTML-escaping), so untrusted text is never
+# mixed with markup before it is escaped.
+MARK_START = "\ue000"
+MARK_END = "\ue001"
+
+SORTS = ("relevance", "newest", "oldest")
+
+
+@dataclass
+class SearchRequest:
+    """A query with its filters and paging, independent of the backend."""
+
+    query: str
+    outlets: list[str] = field(default_factory=list)
+    languages: list[str] = field(default_factory=list)
+    date_from: str | None = None  # ISO date or datetime, inclusive, on `published`
+    date_to: str | None = None  # inclusive
+    sort: str = "relevance"
+    limit: int = 10
+    offset: int = 0
+    search_after: list | None = None  # opaque cursor from SearchResult.next_cursor (deep paging)
+    collapse: bool = True  # one hit per story (see the dedup docs); False = every article
+    facets: bool = False
+
+
+@dataclass
+class SearchHit:
+    id: str
+    title: str
+    url: str
+    outlet: str
+    language: str
+    published: str | None
+    score: float
+    snippet: str  # matched terms between MARK_START and MARK_END
+    translated_title: str = ""
+    translated_snippet: str = ""
+    translation_language: str = ""
+    story_id: str = ""
+    story_size: int = 1
+    story_outlets: list[str] = field(default_factory=list)
+    story_languages: list[str] = field(default_factory=list)
+    matched_form: str = ""  # which query form matched (cross-lingual search)
+
+
+@dataclass
+class SearchResult:
+    total: int  # matching articles (or stories when collapsed)
+    hits: list[SearchHit]
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)  # outlet/language/day
+    next_cursor: list | None = None
+
+
+@dataclass
+class UpsertReport:
+    """What an upsert batch did, article by article."""
+
+    inserted: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)  # same text as a stored article
+    failed: dict[str, str] = field(default_factory=dict)  # id -> error
+
+
+class SearchBackend(Protocol):
+    """Index and search articles."""
+
+    def upsert(self, articles: Sequence[Article]) -> UpsertReport: ...
+
+    def get(self, article_id: str) -> Article | None: ...
+
+    def search(self, request: SearchRequest) -> SearchResult: ...
+
+    def stats(self) -> dict[str, dict[str, int] | int]: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,475 @@
+"""The embedded store and search backend: one SQLite file, full-text search with FTS5.
+
+SQLite is newsmon's system of record whichever index is configured: the crawl writes every
+article here first (so nothing is lost when Elasticsearch is down), together with the fetch
+log that makes crawls incremental, translations, stories, and the Elasticsearch sync state.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from contextlib import contextmanager
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+from newsmon.article import Article, Translation
+from newsmon.errors import ConfigError, QueryError
+from search.base import MARK_END, MARK_START, SearchHit, SearchRequest, SearchResult, UpsertReport
+from search.query import parse_query, to_fts5
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS articles (
+    rowid INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    canonical_url TEXT NOT NULL UNIQUE,
+    outlet TEXT NOT NULL,
+    edition TEXT NOT NULL DEFAULT '',
+    language TEXT NOT NULL DEFAULT '',
+    language_probability REAL NOT NULL DEFAULT 0,
+    language_source TEXT NOT NULL DEFAULT '',
+    declared_language TEXT NOT NULL DEFAULT '',
+    title TEXT NOT NULL,
+    body TEXT NOT NULL,
+    authors TEXT NOT NULL DEFAULT '[]',
+    published TEXT,
+    updated TEXT,
+    section TEXT NOT NULL DEFAULT '',
+    tags TEXT NOT NULL DEFAULT '[]',
+    fetched_at TEXT NOT NULL DEFAULT '',
+    http_status INTEGER NOT NULL DEFAULT 200,
+    raw_sha256 TEXT NOT NULL DEFAULT '',
+    text_sha256 TEXT NOT NULL,
+    story_id TEXT NOT NULL DEFAULT '',
+    version INTEGER NOT NULL DEFAULT 1,
+    first_seen TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    index_state TEXT NOT NULL DEFAULT 'pending',  -- pending | synced | quarantined
+    index_error TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS articles_text ON articles(text_sha256);
+CREATE INDEX IF NOT EXISTS articles_published ON articles(published);
+CREATE INDEX IF NOT EXISTS articles_outlet ON articles(outlet, language);
+CREATE INDEX IF NOT EXISTS articles_story ON articles(story_id);
+CREATE INDEX IF NOT EXISTS articles_index_state ON articles(index_state);
+CREATE TABLE IF NOT EXISTS article_urls (
+    url TEXT PRIMARY KEY,
+    article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS article_urls_article ON article_urls(article_id);
+CREATE TABLE IF NOT EXISTS fetches (
+    url TEXT PRIMARY KEY,
+    outlet TEXT NOT NULL,
+    fetched_at TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    outcome TEXT NOT NULL,        -- stored | duplicate | dropped:<reason> | not-modified
+    etag TEXT NOT NULL DEFAULT '',
+    last_modified TEXT NOT NULL DEFAULT '',
+    article_id TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS translations (
+    article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    target TEXT NOT NULL,
+    status TEXT NOT NULL,
+    title TEXT NOT NULL DEFAULT '',
+    body TEXT NOT NULL DEFAULT '',
+    model TEXT NOT NULL DEFAULT '',
+    model_version TEXT NOT NULL DEFAULT '',
+    translated_at TEXT NOT NULL DEFAULT '',
+    source_language TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (article_id, target)
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5(
+    title, body, tr_title, tr_body, tokenize = 'unicode61 remove_diacritics 2'
+);
+"""
+
+# bm25 weights for (title, body, tr_title, tr_body): a hit in a title counts more.
+_BM25 = "bm25(articles_fts, 4.0, 1.0, 2.0, 0.8)"
+_ARTICLE_COLUMNS = (
+    "id, canonical_url, outlet, edition, language, language_probability, language_source,"
+    " declared_language, title, body, authors, published, updated, section, tags, fetched_at,"
+    " http_status, raw_sha256, text_sha256, story_id"
+)
+_JSON_COLUMNS = ("authors", "tags")
+
+
+class SQLiteStore:
+    """Articles, fetch log and translations in one SQLite file; implements SearchBackend."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise ConfigError(f"cannot open the store {self.path}: {exc}") from None
+        self.db.row_factory = sqlite3.Row
+        self._lock = threading.RLock()
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self.db.execute("PRAGMA busy_timeout=10000")
+        with self._lock:
+            self.db.executescript(SCHEMA)  # idempotent: CREATE ... IF NOT EXISTS
+            self.db.execute(
+                "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
+                (str(SCHEMA_VERSION),),
+            )
+
+    # -- plumbing ---------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; committed on success, rolled back on error."""
+        with self._lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.close()
+
+    # -- writing articles -------------------------------------------------------------------
+    def upsert(self, articles: Sequence[Article]) -> UpsertReport:
+        """Insert or update by canonical URL; the same text under a new URL joins the stored one."""
+        report = UpsertReport()
+        with self.transaction():
+            for article in articles:
+                outcome, stored_id = self._upsert_one(article)
+                article.id = stored_id
+                getattr(report, outcome).append(stored_id)
+        return report
+
+    def _upsert_one(self, article: Article) -> tuple[str, str]:
+        existing_id = self._id_for_urls(article.urls)
+        if existing_id is None:
+            row = self.db.execute(
+                "SELECT id FROM articles WHERE text_sha256 = ? ORDER BY rowid LIMIT 1",
+                (article.text_sha256,),
+            ).fetchone()
+            if row is not None:
+                self._add_urls(row["id"], article.urls)
+                return "duplicates", row["id"]
+            self._insert(article)
+            return "inserted", article.id
+        current = self.db.execute(
+            f"SELECT rowid, {_ARTICLE_COLUMNS} FROM articles WHERE id = ?", (existing_id,)
+        ).fetchone()
+        self._add_urls(existing_id, article.urls)
+        new_values = self._row_values(article)
+        if all(current[k] == v for k, v in new_values.items() if k not in ("id", "fetched_at")):
+            return "unchanged", existing_id
+        assignments = ", ".join(f"{k} = :{k}" for k in new_values if k not in ("id", "canonical_url"))
+        self.db.execute(
+            f"UPDATE articles SET {assignments}, version = version + 1, index_state = 'pending'"
+            " WHERE id = :existing",
+            {**new_values, "existing": existing_id},
+        )
+        if current["text_sha256"] != article.text_sha256:
+            # the text changed: old translations no longer describe it
+            self.db.execute("DELETE FROM translations WHERE article_id = ?", (existing_id,))
+        self.refresh_fts(existing_id)
+        return "updated", existing_id
+
+    def _insert(self, article: Article) -> None:
+        values = self._row_values(article)
+        columns = ", ".join(values)
+        self.db.execute(
+            f"INSERT INTO articles ({columns}) VALUES ({', '.join(':' + k for k in values)})",
+            values,
+        )
+        self._add_urls(article.id, article.urls)
+        for translation in article.translations:
+            self._write_translation(article.id, translation)
+        self.refresh_fts(article.id)
+
+    @staticmethod
+    def _row_values(article: Article) -> dict[str, Any]:
+        data = article.to_dict()
+        values = {name.strip(): data[name.strip()] for name in _ARTICLE_COLUMNS.split(",")}
+        for name in _JSON_COLUMNS:
+            values[name] = json.dumps(values[name], ensure_ascii=False)
+        return values
+
+    def _id_for_urls(self, urls: Sequence[str]) -> str | None:
+        for url in urls:
+            row = self.db.execute(
+                "SELECT article_id FROM article_urls WHERE url = ?", (url,)
+            ).fetchone()
+            if row is not None:
+                return row["article_id"]
+        return None
+
+    def _add_urls(self, article_id: str, urls: Sequence[str]) -> None:
+        self.db.executemany(
+            "INSERT OR IGNORE INTO article_urls(url, article_id) VALUES (?, ?)",
+            [(url, article_id) for url in urls],
+        )
+
+    def refresh_fts(self, article_id: str) -> None:
+        """Rewrite the full-text row of one article from its text and its translations."""
+        row = self.db.execute(
+            "SELECT rowid, title, body FROM articles WHERE id = ?", (article_id,)
+        ).fetchone()
+        if row is None:
+            return
+        translated = self.db.execute(
+            "SELECT group_concat(title, ' '), group_concat(body, char(10)) FROM translations"
+            " WHERE article_id = ? AND status = 'done'",
+            (article_id,),
+        ).fetchone()
+        self.db.execute("DELETE FROM articles_fts WHERE rowid = ?", (row["rowid"],))
+        self.db.execute(
+            "INSERT INTO articles_fts(rowid, title, body, tr_title, tr_body) VALUES (?, ?, ?, ?, ?)",
+            (row["rowid"], row["title"], row["body"], translated[0] or "", translated[1] or ""),
+        )
+
+    # -- translations -----------------------------------------------------------------------
+    def save_translation(self, article_id: str, translation: Translation) -> None:
+        with self.transaction():
+            self._write_translation(article_id, translation)
+            self.db.execute(
+                "UPDATE articles SET index_state = 'pending' WHERE id = ?", (article_id,)
+            )
+            self.refresh_fts(article_id)
+
+    def _write_translation(self, article_id: str, t: Translation) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO translations(article_id, target, status, title, body, model,"
+            " model_version, translated_at, source_language) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (article_id, t.target, t.status, t.title, t.body, t.model, t.model_version,
+             t.translated_at, t.source_language),
+        )
+
+    def translations(self, article_id: str) -> list[Translation]:
+        rows = self.db.execute(
+            "SELECT target, status, title, body, model, model_version, translated_at,"
+            " source_language FROM translations WHERE article_id = ? ORDER BY target",
+            (article_id,),
+        ).fetchall()
+        return [Translation(**dict(row)) for row in rows]
+
+    # -- reading articles -------------------------------------------------------------------
+    def get(self, article_id: str) -> Article | None:
+        row = self.db.execute(
+            f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id = ?", (article_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        return self._article(row)
+
+    def _article(self, row: sqlite3.Row) -> Article:
+        data = dict(row)
+        for name in _JSON_COLUMNS:
+            data[name] = json.loads(data[name])
+        urls = self.db.execute(
+            "SELECT url FROM article_urls WHERE article_id = ? ORDER BY rowid", (data["id"],)
+        ).fetchall()
+        data["urls"] = [r["url"] for r in urls]
+        data["translations"] = self.translations(data["id"])
+        return Article.from_dict(data)
+
+    def iter_articles(self, where: str = "1", params: Sequence[Any] = ()) -> Iterator[Article]:
+        """Every article matching an SQL condition, in insertion order, without loading all."""
+        last = 0
+        while True:
+            rows = self.db.execute(
+                f"SELECT rowid, {_ARTICLE_COLUMNS} FROM articles WHERE rowid > ? AND ({where})"
+                " ORDER BY rowid LIMIT 200",
+                (last, *params),
+            ).fetchall()
+            if not rows:
+                return
+            for row in rows:
+                yield self._article(row)
+            last = rows[-1]["rowid"]
+
+    def count(self) -> int:
+        return self.db.execute("SELECT count(*) FROM articles").fetchone()[0]
+
+    # -- fetch log (incremental crawling) -----------------------------------------------------
+    def record_fetch(
+        self,
+        url: str,
+        *,
+        outlet: str,
+        fetched_at: str,
+        status: int,
+        outcome: str,
+        etag: str = "",
+        last_modified: str = "",
+        article_id: str = "",
+    ) -> None:
+        with self.transaction():
+            self.db.execute(
+                "INSERT OR REPLACE INTO fetches(url, outlet, fetched_at, status, outcome, etag,"
+                " last_modified, article_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (url, outlet, fetched_at, status, outcome, etag, last_modified, article_id),
+            )
+
+    def last_fetch(self, url: str) -> sqlite3.Row | None:
+        """The fetch log entry of a URL, or None if newsmon never fetched it."""
+        return self.db.execute("SELECT * FROM fetches WHERE url = ?", (url,)).fetchone()
+
+    # -- search -----------------------------------------------------------------------------
+    def search(self, request: SearchRequest) -> SearchResult:
+        match = to_fts5(parse_query(request.query))
+        where, params = self._filters(request)
+        order = {
+            "relevance": "rank",
+            "newest": "published DESC, rank",
+            "oldest": "published ASC, rank",
+        }[request.sort]
+        story_key = "CASE WHEN a.story_id = '' THEN a.id ELSE a.story_id END"
+        matches = (
+            f"SELECT a.rowid AS rowid, a.id AS id, a.published AS published, {_BM25} AS rank,"
+            f" {story_key} AS story FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid"
+            f" WHERE articles_fts MATCH ? AND {where}"
+        )
+        if request.collapse:
+            # one row per story: its best-ranked matching member
+            matches = (
+                "SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY story ORDER BY rank)"
+                f" AS member_rank FROM ({matches})) WHERE member_rank = 1"
+            )
+        offset = int(request.search_after[0]) if request.search_after else request.offset
+        try:
+            total = self.db.execute(f"SELECT count(*) FROM ({matches})", (match, *params)).fetchone()[0]
+            page = self.db.execute(
+                f"SELECT rowid, id, rank FROM ({matches}) ORDER BY {order} LIMIT ? OFFSET ?",
+                (match, *params, request.limit, offset),
+            ).fetchall()
+            facets = self._facets(match, where, params) if request.facets else {}
+        except sqlite3.OperationalError as exc:
+            raise QueryError(f"cannot run this query: {exc}") from None
+        hits = [self._hit(match, row) for row in page]
+        more = offset + len(hits) < total
+        return SearchResult(
+            total=total, hits=hits, facets=facets,
+            next_cursor=[offset + len(hits)] if more and hits else None,
+        )
+
+    @staticmethod
+    def _filters(request: SearchRequest) -> tuple[str, list[Any]]:
+        clauses, params = ["1"], []
+        if request.outlets:
+            clauses.append(f"a.outlet IN ({', '.join('?' * len(request.outlets))})")
+            params.extend(request.outlets)
+        if request.languages:
+            clauses.append(f"a.language IN ({', '.join('?' * len(request.languages))})")
+            params.extend(request.languages)
+        if request.date_from:
+            clauses.append("a.published >= ?")
+            params.append(request.date_from)
+        if request.date_to:
+            clauses.append("a.published < ?")
+            params.append(_day_after(request.date_to))
+        return " AND ".join(clauses), params
+
+    def _hit(self, match: str, row: sqlite3.Row) -> SearchHit:
+        article = self.db.execute(
+            "SELECT a.id, a.title, a.canonical_url, a.outlet, a.language, a.published, a.story_id,"
+            f" snippet(articles_fts, 1, '{MARK_START}', '{MARK_END}', '…', 32) AS snippet,"
+            f" snippet(articles_fts, 3, '{MARK_START}', '{MARK_END}', '…', 32) AS tr_snippet,"
+            " articles_fts.tr_title AS tr_title"
+            " FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid"
+            " WHERE articles_fts MATCH ? AND articles_fts.rowid = ?",
+            (match, row["rowid"]),
+        ).fetchone()
+        story = self.story_summary(article["story_id"] or article["id"])
+        translation = self.db.execute(
+            "SELECT target FROM translations WHERE article_id = ? AND status = 'done' LIMIT 1",
+            (article["id"],),
+        ).fetchone()
+        return SearchHit(
+            id=article["id"],
+            title=article["title"],
+            url=article["canonical_url"],
+            outlet=article["outlet"],
+            language=article["language"],
+            published=article["published"],
+            score=-row["rank"],
+            snippet=article["snippet"],
+            translated_title=article["tr_title"] or "",
+            translated_snippet=article["tr_snippet"] if MARK_START in article["tr_snippet"] else "",
+            translation_language=translation["target"] if translation else "",
+            story_id=article["story_id"] or article["id"],
+            story_size=story["size"],
+            story_outlets=story["outlets"],
+            story_languages=story["languages"],
+        )
+
+    def story_summary(self, story: str) -> dict[str, Any]:
+        """Members, outlets and languages of a story (an unclustered article is its own story)."""
+        row = self.db.execute(
+            "SELECT count(*) AS size, group_concat(DISTINCT outlet) AS outlets,"
+            " group_concat(DISTINCT language) AS languages FROM articles"
+            " WHERE story_id = ? OR (story_id = '' AND id = ?)",
+            (story, story),
+        ).fetchone()
+        return {
+            "size": row["size"] or 1,
+            "outlets": sorted((row["outlets"] or "").split(",")) if row["outlets"] else [],
+            "languages": sorted((row["languages"] or "").split(",")) if row["languages"] else [],
+        }
+
+    def _facets(self, match: str, where: str, params: list[Any]) -> dict[str, dict[str, int]]:
+        """Counts per article (not per story) over everything that matches."""
+        base = (
+            "FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid"
+            f" WHERE articles_fts MATCH ? AND {where}"
+        )
+        facets: dict[str, dict[str, int]] = {}
+        for name, expression in (
+            ("outlet", "a.outlet"), ("language", "a.language"), ("day", "substr(a.published, 1, 10)")
+        ):
+            rows = self.db.execute(
+                f"SELECT {expression} AS k, count(*) AS n {base} GROUP BY k ORDER BY k",
+                (match, *params),
+            ).fetchall()
+            facets[name] = {row["k"] or "unknown": row["n"] for row in rows}
+        return facets
+
+    # -- statistics -------------------------------------------------------------------------
+    def stats(self) -> dict[str, Any]:
+        def grouped(sql: str) -> dict[str, int]:
+            return {row[0] or "unknown": row[1] for row in self.db.execute(sql).fetchall()}
+
+        return {
+            "articles": self.count(),
+            "urls": self.db.execute("SELECT count(*) FROM article_urls").fetchone()[0],
+            "by_outlet": grouped("SELECT outlet, count(*) FROM articles GROUP BY 1 ORDER BY 1"),
+            "by_language": grouped("SELECT language, count(*) FROM articles GROUP BY 1 ORDER BY 1"),
+            "by_day": grouped(
+                "SELECT substr(published, 1, 10), count(*) FROM articles GROUP BY 1 ORDER BY 1"
+            ),
+            "fetches": grouped(
+                "SELECT CASE WHEN outcome LIKE 'dropped:%' THEN outcome ELSE outcome END,"
+                " count(*) FROM fetches GROUP BY 1 ORDER BY 1"
+            ),
+            "translations": grouped(
+                "SELECT status, count(*) FROM translations GROUP BY 1 ORDER BY 1"
+            ),
+            "index_state": grouped(
+                "SELECT index_state, count(*) FROM articles GROUP BY 1 ORDER BY 1"
+            ),
+        }
+
+
+def _day_after(value: str) -> str:
+    """Exclusive upper bound for an inclusive date filter."""
+    if len(value) == 10:
+        try:
+            return (date.fromisoformat(value) + timedelta(days=1)).isoformat()
+        except ValueError:
+            raise QueryError(f"not a date (YYYY-MM-DD): {value}") from None
+    return value + "\uffff"
