@@ -177,6 +177,8 @@ class SQLiteStore:
         if current["text_sha256"] != article.text_sha256:
             # the text changed: old translations no longer describe it
             self.db.execute("DELETE FROM translations WHERE article_id = ?", (existing_id,))
+        for translation in article.translations:
+            self._write_translation(existing_id, translation)
         self.refresh_fts(existing_id)
         return "updated", existing_id
 

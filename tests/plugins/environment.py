@@ -1,0 +1,17 @@
+"""Keep every test away from the user's real folders and config."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    home = tmp_path_factory.mktemp("home")
+    for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"):
+        monkeypatch.setenv(name, str(home / name.lower()))
+    monkeypatch.setenv("NEWSMON_DATA_DIR", str(home / "newsmon-data"))
+    for name in ("NEWSMON_CONFIG", "NEWSMON_DB", "NEWSMON_INDEX_URL", "NEWSMON_OUTLETS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(home)
+    yield home
