@@ -65,6 +65,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "beam_size": 2,
         "batch_size": 32,  # sentences per translate_batch call
         "pivot": "en",
+        "during_crawl": True,  # False: store as pending, translate with `newsmon translate --pending`
+        "keep_target_paragraphs": True,  # paragraphs already in the target language are copied
+        "package_index": "",  # "" = argostranslate's default index (or $ARGOS_PACKAGE_INDEX)
     },
     "dedup": {
         "enabled": True,
@@ -143,6 +146,22 @@ class Config:
             "HTTPCACHE_ENABLED": bool(crawl["http_cache"]),
             "LOG_LEVEL": crawl["log_level"],
         }
+        translate = self.values["translate"]
+        settings.update({
+            "NEWSMON_TRANSLATE_ENABLED": bool(translate["enabled"]),
+            "NEWSMON_TRANSLATE_TARGETS": list(translate["targets"]),
+            "NEWSMON_TRANSLATE_MODELS_DIR": str(self.models_dir),
+            "NEWSMON_TRANSLATE_ARGOS_HOME": str(data_dir() / "argos-home"),
+            "NEWSMON_TRANSLATE_PACKAGE_INDEX": translate["package_index"],
+            "NEWSMON_TRANSLATE_DEVICE": translate["device"],
+            "NEWSMON_TRANSLATE_COMPUTE_TYPE": translate["compute_type"],
+            "NEWSMON_TRANSLATE_THREADS": int(translate["threads"]),
+            "NEWSMON_TRANSLATE_BEAM_SIZE": int(translate["beam_size"]),
+            "NEWSMON_TRANSLATE_BATCH_SIZE": int(translate["batch_size"]),
+            "NEWSMON_TRANSLATE_PIVOT": translate["pivot"],
+            "NEWSMON_TRANSLATE_DURING_CRAWL": bool(translate["during_crawl"]),
+            "NEWSMON_TRANSLATE_KEEP_TARGET_PARAGRAPHS": bool(translate["keep_target_paragraphs"]),
+        })
         return settings
 
 

@@ -1,0 +1,63 @@
+"""Scrapy extensions of the newsmon project."""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.statscollectors import StatsCollector
+from twisted.internet import task
+
+
+def progress_line(stats: dict, spider_name: str) -> str:
+    """One line: pages fetched, articles stored, dropped by reason, errors."""
+    dropped = {
+        key.rsplit("/", 1)[1]: value
+        for key, value in stats.items()
+        if key.startswith("newsmon/dropped/")
+    }
+    errors = sum(v for k, v in stats.items() if k.startswith("newsmon/errors/"))
+    stored = sum(stats.get(f"newsmon/articles/{k}", 0) for k in ("inserted", "updated"))
+    parts = [
+        f"{spider_name}: {stats.get('response_received_count', 0)} pages fetched",
+        f"{stored} articles stored",
+        f"{stats.get('newsmon/articles/duplicates', 0)} duplicates",
+        f"{stats.get('newsmon/incremental/skipped_known', 0)} known skipped",
+    ]
+    if dropped:
+        parts.append("dropped " + ", ".join(f"{k} {v}" for k, v in sorted(dropped.items())))
+    if errors:
+        parts.append(f"{errors} errors")
+    return ", ".join(parts)
+
+
+class CrawlProgress:
+    """Print a progress line every few seconds (the ``newsmon crawl`` CLI turns this on)."""
+
+    def __init__(self, stats: StatsCollector, interval: float, stream: TextIO) -> None:
+        self.stats, self.interval, self.stream = stats, interval, stream
+        self._task: task.LoopingCall | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CrawlProgress:
+        interval = crawler.settings.getfloat("NEWSMON_PROGRESS_INTERVAL")
+        if interval <= 0:
+            raise NotConfigured("NEWSMON_PROGRESS_INTERVAL is not set")
+        extension = cls(crawler.stats, interval, sys.stderr)
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def spider_opened(self, spider: Spider) -> None:
+        self._task = task.LoopingCall(self._print, spider)
+        self._task.start(self.interval, now=False)
+
+    def _print(self, spider: Spider) -> None:
+        print(progress_line(self.stats.get_stats(), spider.name), file=self.stream, flush=True)
+
+    def spider_closed(self, spider: Spider) -> None:
+        if self._task is not None and self._task.running:
+            self._task.stop()

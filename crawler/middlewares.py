@@ -1,0 +1,103 @@
+"""Downloader middlewares of the newsmon project."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.http import Response
+from scrapy.statscollectors import StatsCollector
+
+from crawler.items import Article, PageItem
+from search.sqlite import SQLiteStore
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class IncrementalMiddleware:
+    """Skip article URLs newsmon already fetched; re-check them only when they are due.
+
+    The fetch log in the store says which URLs were fetched and what came of them. It is
+    written when an item has gone through every pipeline (``item_scraped``) or was dropped
+    (``item_dropped``), so a crawl killed halfway re-fetches what it had not stored yet.
+    With ``crawl.recheck_after_hours`` > 0, a known URL older than that is fetched again
+    with ``If-None-Match``/``If-Modified-Since``; a 304 costs no body and stores nothing.
+    """
+
+    def __init__(self, store: SQLiteStore, stats: StatsCollector, recheck_after: timedelta | None) -> None:
+        self.store = store
+        self.stats = stats
+        self.recheck_after = recheck_after
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> IncrementalMiddleware:
+        path = crawler.settings.get("NEWSMON_STORE_PATH")
+        if not path:
+            raise NotConfigured("NEWSMON_STORE_PATH is not set")
+        hours = crawler.settings.getfloat("NEWSMON_RECHECK_AFTER_HOURS")
+        middleware = cls(SQLiteStore(path), crawler.stats, timedelta(hours=hours) if hours > 0 else None)
+        crawler.signals.connect(middleware.item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(middleware.item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
+        return middleware
+
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        if request.meta.get("newsmon_kind") != "article":
+            return
+        seen = self.store.last_fetch(request.url)
+        if seen is None:
+            return
+        if seen["outcome"].startswith("error"):
+            return  # a transient failure last time: try again
+        fetched_at = datetime.fromisoformat(seen["fetched_at"].replace("Z", "+00:00"))
+        if self.recheck_after is None or _utc_now() - fetched_at < self.recheck_after:
+            self.stats.inc_value("newsmon/incremental/skipped_known")
+            raise IgnoreRequest(f"already fetched: {request.url}")
+        self.stats.inc_value("newsmon/incremental/rechecked")
+        if seen["etag"]:
+            request.headers.setdefault(b"If-None-Match", seen["etag"].encode("latin-1"))
+        if seen["last_modified"]:
+            request.headers.setdefault(b"If-Modified-Since", seen["last_modified"].encode("latin-1"))
+
+    def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Response:
+        if request.meta.get("newsmon_kind") == "article" and response.status == 304:
+            self.stats.inc_value("newsmon/incremental/not_modified")
+            self._record(request, request.url, response, "not-modified")
+            raise IgnoreRequest(f"not modified: {request.url}")
+        if request.meta.get("newsmon_kind") == "article" and response.status in (404, 410):
+            self._record(request, request.url, response, f"gone:{response.status}")
+        return response
+
+    def item_scraped(self, item: Any, response: Response, spider: Spider) -> None:
+        if isinstance(item, Article):
+            self._record_page(response, "stored", item.id)
+
+    def item_dropped(self, item: Any, response: Response, exception: Exception, spider: Spider) -> None:
+        reason = getattr(exception, "reason", None) or str(exception).split(":")[0]
+        self._record_page(response, f"dropped:{reason}")
+
+    def _record_page(self, response: Response, outcome: str, article_id: str = "") -> None:
+        request = response.request
+        for url in [*request.meta.get("redirect_urls", []), response.url]:
+            self._record(request, url, response, outcome, article_id)
+
+    def _record(self, request: Request, url: str, response: Response, outcome: str,
+                article_id: str = "") -> None:
+        self.store.record_fetch(
+            url,
+            outlet=request.meta.get("newsmon_outlet", ""),
+            fetched_at=_utc_now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+            status=response.status,
+            outcome=outcome,
+            etag=(response.headers.get(b"ETag") or b"").decode("latin-1"),
+            last_modified=(response.headers.get(b"Last-Modified") or b"").decode("latin-1"),
+            article_id=article_id,
+        )
+
+    def spider_closed(self, spider: Spider) -> None:
+        self.store.close()

@@ -1,0 +1,133 @@
+"""The generic outlet spider: discover articles through feeds and sitemaps, fetch them.
+
+One subclass per outlet is made from its definition (``crawler.spiderloader``); nothing here
+is specific to an outlet. Only URLs matching the outlet's ``article_pattern`` are fetched.
+"""
+
+from __future__ import annotations
+
+import gzip
+from datetime import datetime, timezone
+from typing import Any, AsyncIterator, Iterator
+
+import feedparser
+import scrapy
+from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.sitemap import Sitemap
+from twisted.python.failure import Failure
+
+from crawler.items import PageItem
+from crawler.outlets import Edition, Outlet
+from newsmon.urls import canonicalize
+
+MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # the sitemaps.org limit, uncompressed
+
+
+class OutletSpider(scrapy.Spider):
+    outlet: Outlet  # set on each generated subclass
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for edition in self.outlet.editions:
+            for url in edition.feeds:
+                yield self._discovery_request(url, self.parse_feed, edition)
+            for url in edition.sitemaps:
+                yield self._discovery_request(url, self.parse_sitemap, edition)
+
+    def _discovery_request(self, url: str, callback: Any, edition: Edition) -> scrapy.Request:
+        return scrapy.Request(
+            url, callback=callback, errback=self.on_error, dont_filter=True,
+            cb_kwargs={"edition": edition}, meta={"newsmon_kind": "discovery"},
+        )
+
+    # -- discovery ----------------------------------------------------------------------------
+    def parse_feed(self, response: Response, edition: Edition) -> Iterator[scrapy.Request]:
+        """RSS or Atom; a malformed feed yields what feedparser could recover, and is counted."""
+        self._count("feeds/fetched")
+        feed = feedparser.parse(response.body)
+        if feed.bozo:
+            self._count("feeds/malformed")
+            self.logger.warning("malformed feed %s: %s", response.url, feed.bozo_exception)
+        for entry in feed.entries:
+            link = entry.get("link")
+            if link:
+                yield from self._article_request(link, edition, response.url)
+
+    def parse_sitemap(self, response: Response, edition: Edition) -> Iterator[scrapy.Request]:
+        """A sitemap index (follow it), a urlset or a Google News sitemap (articles)."""
+        body = response.body
+        if body[:2] == b"\x1f\x8b":
+            try:
+                body = gzip.decompress(body)[:MAX_SITEMAP_BYTES]
+            except (OSError, EOFError):
+                self._count("sitemaps/malformed")
+                return
+        try:
+            sitemap = Sitemap(body)
+        except Exception as exc:  # lxml raises several types on garbage; count and go on
+            self._count("sitemaps/malformed")
+            self.logger.warning("malformed sitemap %s: %s", response.url, exc)
+            return
+        self._count("sitemaps/fetched")
+        for entry in sitemap:
+            loc = entry.get("loc")
+            if not loc:
+                continue
+            if sitemap.type == "sitemapindex":
+                yield self._discovery_request(response.urljoin(loc), self.parse_sitemap, edition)
+            else:
+                yield from self._article_request(loc, edition, response.url)
+
+    def _article_request(self, link: str, edition: Edition, source: str) -> Iterator[scrapy.Request]:
+        url = canonicalize(link, base=source)
+        if not self.outlet.is_article_url(url):
+            self._count("links/not_article")
+            return
+        self._count("links/article")
+        yield scrapy.Request(
+            url, callback=self.parse_article, errback=self.on_error,
+            meta={"newsmon_kind": "article", "newsmon_edition": edition.id, "newsmon_outlet": self.outlet.id},
+        )
+
+    # -- articles -----------------------------------------------------------------------------
+    def parse_article(self, response: Response) -> Iterator[PageItem]:
+        edition_id = response.meta.get("newsmon_edition", "")
+        default = next((e for e in self.outlet.editions if e.id == edition_id), None)
+        edition = self.outlet.edition_for(response.url, default)
+        yield PageItem(
+            url=response.url,
+            outlet=self.outlet.id,
+            edition=edition.id,
+            edition_language=edition.language,
+            status=response.status,
+            body=response.body,
+            content_type=_header(response, b"Content-Type"),
+            content_language=_header(response, b"Content-Language"),
+            fetched_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            requested_urls=list(response.meta.get("redirect_urls", [])),
+            hints=dict(self.outlet.hints),
+        )
+
+    def on_error(self, failure: Failure) -> None:
+        """Count every failed request by kind; the crawl goes on."""
+        request = failure.request
+        kind = request.meta.get("newsmon_kind", "other")
+        if failure.check(HttpError):
+            reason = f"http_{failure.value.response.status}"
+        else:
+            reason = failure.type.__name__
+        if reason != "IgnoreRequest":
+            self._count(f"errors/{kind}/{reason}")
+            self.logger.info("failed %s (%s): %s", request.url, kind, reason)
+
+    def _count(self, key: str) -> None:
+        self.crawler.stats.inc_value(f"newsmon/{key}")
+
+    @classmethod
+    def handles_request(cls, request: scrapy.Request) -> bool:
+        return cls.outlet.is_article_url(request.url)
+
+
+def _header(response: Response, name: bytes) -> str:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else ""
