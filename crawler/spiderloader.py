@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from scrapy import Request
 from scrapy.settings import BaseSettings
-from zope.interface import implementer
-from scrapy.interfaces import ISpiderLoader
 
 from crawler.outlets import Outlet, load_outlets
 from crawler.spiders.outlet import OutletSpider
@@ -29,9 +27,11 @@ def spider_class(outlet: Outlet) -> type[OutletSpider]:
     )
 
 
-@implementer(ISpiderLoader)
 class OutletSpiderLoader:
-    """Reads the bundled outlets plus ``NEWSMON_OUTLET_DIRS``; ``scrapy list`` shows them all."""
+    """Reads the bundled outlets plus ``NEWSMON_OUTLET_DIRS``; ``scrapy list`` shows them all.
+
+    Implements ``scrapy.spiderloader.SpiderLoaderProtocol``.
+    """
 
     def __init__(self, outlet_dirs: list[str]) -> None:
         self._spiders = {oid: spider_class(o) for oid, o in load_outlets(outlet_dirs).items()}

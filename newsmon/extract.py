@@ -194,8 +194,10 @@ def extract_article(
         density = link_density(tree)
         reason = "index-page" if density > max_link_density else "too-short"
         raise NotAnArticle(reason, f"{words} words, link density {density:.2f}")
-    if link_density(tree) > max_link_density and len(body) < 1500:
-        raise NotAnArticle("index-page", f"link density {link_density(tree):.2f}")
+    if len(body) < 1500:  # short enough to be the blurbs of a headline list
+        density = link_density(tree)
+        if density > max_link_density:
+            raise NotAnArticle("index-page", f"link density {density:.2f}")
     title = (_hint(selector, hints.get("title")) or [clean_text(doc.get("title") or "")])[0]
     if not title:
         title = clean_text(selector.xpath("//title/text()").get() or "")

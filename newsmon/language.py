@@ -16,6 +16,9 @@ from langdetect.lang_detect_exception import LangDetectException
 _CODES = {"no": "nb", "zh-cn": "zh", "zh-tw": "zh"}
 _DECLARED = {"no": "nb", "nob": "nb", "nno": "nn", "rus": "ru", "ukr": "uk", "eng": "en"}
 
+# langdetect's cost grows with the text; a few paragraphs decide the language as well.
+_SAMPLE_CHARS = 2_000
+
 # Letters that only one of the two languages uses: they settle ru/uk on ordinary articles.
 _UKRAINIAN_ONLY = re.compile(r"[іїєґІЇЄҐ]")
 _RUSSIAN_ONLY = re.compile(r"[ыэъёЫЭЪЁ]")
@@ -49,7 +52,7 @@ class LanguageDetector:
     def detect(self, text: str) -> tuple[str, float] | None:
         """Best language and its probability, or None when langdetect finds no features."""
         detector = self._factory.create()
-        detector.append(text[:20_000])
+        detector.append(text[:_SAMPLE_CHARS])
         try:
             best = detector.get_probabilities()[0]
         except (LangDetectException, IndexError):

@@ -1,0 +1,114 @@
+"""Crawl benchmark: newsmon end to end against trafilatura alone, on the same pages.
+
+    python benchmarks/bench_crawl.py [--articles 2000]
+
+1. Serve the mock site with N generated articles (a separate process: its memory and CPU are
+   not newsmon's, but it shares this machine's cores).
+2. Crawl it with ``newsmon crawl`` into a fresh store, in a subprocess: articles/s end to end
+   (HTTP, Scrapy, extraction, language, store) and the crawl's peak RSS.
+3. Baseline, in the same run: the same pages, downloaded beforehand, through
+   ``trafilatura.extract`` in a plain loop.
+Prints the figures and the ratio end-to-end / trafilatura-alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import trafilatura
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from newsmon.mocksite import outlet_definition  # noqa: E402
+from newsmon.mocksite.generate import generated_path  # noqa: E402
+
+SITE = "kolokol"
+
+
+def start_server(count: int) -> tuple[subprocess.Popen, str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "newsmon.mocksite.server", "--site", SITE, "--no-faults",
+         "--generated", str(count)],
+        stdout=subprocess.PIPE, text=True, cwd=ROOT,
+    )
+    return process, process.stdout.readline().split(" ", 1)[1].strip()
+
+
+def crawl(url: str, workdir: Path, env_extra: dict[str, str]) -> tuple[dict, float, int]:
+    outlets = workdir / "outlets"
+    outlets.mkdir()
+    (outlets / f"{SITE}.toml").write_text(outlet_definition(SITE, url, faults=False), encoding="utf-8")
+    env = {**os.environ, "NEWSMON_DB": str(workdir / "bench.sqlite3"), "NEWSMON_OUTLETS": str(outlets),
+           "NEWSMON_DATA_DIR": str(workdir / "data"), **env_extra}
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", "newsmon.cli", "crawl", SITE, "--json", "--progress", "0",
+         "-s", "AUTOTHROTTLE_ENABLED=False"],
+        capture_output=True, text=True, env=env, cwd=workdir, check=True,
+    )
+    elapsed = time.perf_counter() - started
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return json.loads(result.stdout)[SITE], elapsed, peak_kib
+
+
+def download(url: str, count: int) -> list[tuple[str, bytes]]:
+    def fetch(n: int) -> tuple[str, bytes]:
+        page = url + generated_path(SITE, n)
+        with urllib.request.urlopen(page, timeout=30) as response:
+            return page, response.read()
+
+    with ThreadPoolExecutor(8) as pool:
+        return list(pool.map(fetch, range(1, count + 1)))
+
+
+def trafilatura_alone(pages: list[tuple[str, bytes]]) -> float:
+    started = time.perf_counter()
+    for page_url, body in pages:
+        trafilatura.extract(body.decode("utf-8"), url=page_url, with_metadata=True)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--articles", type=int, default=2000)
+    parser.add_argument("--translate", action="store_true",
+                        help="keep the translation stage on (default: off, it has its own benchmark)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="newsmon-bench-") as tmp:
+        workdir = Path(tmp)
+        config = workdir / "newsmon.toml"
+        config.write_text(f"[translate]\nenabled = {str(args.translate).lower()}\n", encoding="utf-8")
+        env_extra = {"NEWSMON_CONFIG": str(config)}
+        server, url = start_server(args.articles)
+        try:
+            stats, crawl_seconds, peak_kib = crawl(url, workdir, env_extra)
+            pages = download(url, args.articles)
+        finally:
+            server.kill()
+        alone_seconds = trafilatura_alone(pages)
+    stored = stats.get("newsmon/articles/inserted", 0)
+    e2e_rate = stored / crawl_seconds
+    alone_rate = len(pages) / alone_seconds
+    print(f"articles generated:           {args.articles}")
+    print(f"stored by the crawl:          {stored} (dropped: "
+          f"{ {k.split('/')[-1]: v for k, v in stats.items() if k.startswith('newsmon/dropped/')} })")
+    print(f"newsmon crawl, end to end:    {crawl_seconds:7.1f} s  {e2e_rate:7.1f} articles/s "
+          f"(whole process, startup included)")
+    print(f"trafilatura.extract alone:    {alone_seconds:7.1f} s  {alone_rate:7.1f} articles/s")
+    print(f"ratio end-to-end / alone:     {e2e_rate / alone_rate:7.2f}")
+    print(f"peak RSS of the crawl:        {peak_kib / 1024:7.1f} MiB")
+
+
+if __name__ == "__main__":
+    main()
