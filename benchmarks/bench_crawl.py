@@ -105,6 +105,8 @@ def main() -> None:
           f"{ {k.split('/')[-1]: v for k, v in stats.items() if k.startswith('newsmon/dropped/')} })")
     print(f"newsmon crawl, end to end:    {crawl_seconds:7.1f} s  {e2e_rate:7.1f} articles/s "
           f"(whole process, startup included)")
+    crawl_only = float(stats.get("elapsed_time_seconds", crawl_seconds))
+    print(f"newsmon crawl, spider open to close: {crawl_only:5.1f} s  {stored / crawl_only:7.1f} articles/s")
     print(f"trafilatura.extract alone:    {alone_seconds:7.1f} s  {alone_rate:7.1f} articles/s")
     print(f"ratio end-to-end / alone:     {e2e_rate / alone_rate:7.2f}")
     print(f"peak RSS of the crawl:        {peak_kib / 1024:7.1f} MiB")

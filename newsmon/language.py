@@ -17,7 +17,7 @@ _CODES = {"no": "nb", "zh-cn": "zh", "zh-tw": "zh"}
 _DECLARED = {"no": "nb", "nob": "nb", "nno": "nn", "rus": "ru", "ukr": "uk", "eng": "en"}
 
 # langdetect's cost grows with the text; a few paragraphs decide the language as well.
-_SAMPLE_CHARS = 2_000
+_SAMPLE_CHARS = 800
 
 # Letters that only one of the two languages uses: they settle ru/uk on ordinary articles.
 _UKRAINIAN_ONLY = re.compile(r"[іїєґІЇЄҐ]")
