@@ -7,6 +7,7 @@ from scrapy.settings import BaseSettings
 
 from crawler.outlets import Outlet, load_outlets
 from crawler.spiders.outlet import OutletSpider
+from newsmon.config import load_config
 
 
 def spider_class(outlet: Outlet) -> type[OutletSpider]:
@@ -38,6 +39,10 @@ class OutletSpiderLoader:
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> OutletSpiderLoader:
+        if settings.get("NEWSMON_OUTLET_DIRS") is None:
+            # `scrapy list` builds the loader without applying addons: read the config here
+            config = load_config(settings.get("NEWSMON_CONFIG") or None)
+            return cls([str(p) for p in config.outlet_dirs])
         return cls(settings.getlist("NEWSMON_OUTLET_DIRS"))
 
     def load(self, spider_name: str) -> type[OutletSpider]:

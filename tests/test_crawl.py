@@ -218,3 +218,21 @@ def test_bad_outlet_definition_names_file_and_field(tmp_path: Path, crawled: dic
     result = world.newsmon("sources", "--outlets-dir", str(bad), check=False)
     assert result.returncode == 2
     assert "broken.toml" in result.stderr and "'home'" in result.stderr
+
+
+def test_scrapy_cli_lists_spiders_and_exports_feeds(mock_world: MockWorld, tmp_path: Path):
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**mock_world.env, "NEWSMON_CONFIG": ""}
+    listed = subprocess.run([sys.executable, "-m", "scrapy", "list"], cwd=root, env=env,
+                            capture_output=True, text=True, check=True).stdout.split()
+    assert {"meduza", "dagbladet", "kolokol", "fjordposten"} <= set(listed)
+    out = tmp_path / "out.jsonl"
+    subprocess.run([sys.executable, "-m", "scrapy", "crawl", "fjordposten", "-O", str(out)],
+                   cwd=root, env=env, capture_output=True, text=True, check=True, timeout=180)
+    exported = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(exported) == len(_stored_specs("fjordposten"))
+    assert all(item["language"] == "nb" and item["title"] and item["body"] for item in exported)
+    assert "body_bytes" not in exported[0] and "raw" not in exported[0]
