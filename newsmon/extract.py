@@ -125,14 +125,18 @@ def _declared_language(selector: Selector, content_language: str | None) -> str:
 
 
 def _canonical(selector: Selector, page_url: str) -> str:
-    """rel=canonical, else og:url, when on the page's own site; else the page URL itself."""
+    """rel=canonical, else og:url, when on the page's own site; else the page URL itself.
+
+    A canonical on another site is ignored: a copy must not claim the original's identity.
+    """
     for candidate in (
         selector.xpath("//link[@rel='canonical']/@href").get(),
         selector.xpath("//meta[@property='og:url']/@content").get(),
     ):
         if candidate:
             url = canonicalize(candidate, base=page_url)
-            if url.startswith(("http://", "https://")) and same_site(url, page_url):
+            saved_file = page_url.startswith("file:")  # no site to check against: trust it
+            if url.startswith(("http://", "https://")) and (saved_file or same_site(url, page_url)):
                 return url
     return canonicalize(page_url)
 

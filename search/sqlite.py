@@ -150,8 +150,13 @@ class SQLiteStore:
         return report
 
     def _upsert_one(self, article: Article) -> tuple[str, str]:
-        existing_id = self._id_for_urls(article.urls)
+        # 1. the same canonical URL: an update (or nothing new)
+        row = self.db.execute(
+            "SELECT id FROM articles WHERE canonical_url = ?", (article.canonical_url,)
+        ).fetchone()
+        existing_id = row["id"] if row is not None else None
         if existing_id is None:
+            # 2. the same text as a stored article: one more URL for it
             row = self.db.execute(
                 "SELECT id FROM articles WHERE text_sha256 = ? ORDER BY rowid LIMIT 1",
                 (article.text_sha256,),
@@ -159,6 +164,9 @@ class SQLiteStore:
             if row is not None:
                 self._add_urls(row["id"], article.urls)
                 return "duplicates", row["id"]
+            # 3. a known URL under a new canonical (the site changed it): update that article
+            existing_id = self._id_for_urls(article.urls)
+        if existing_id is None:
             self._insert(article)
             return "inserted", article.id
         current = self.db.execute(
@@ -465,6 +473,33 @@ class SQLiteStore:
                 "SELECT index_state, count(*) FROM articles GROUP BY 1 ORDER BY 1"
             ),
         }
+
+    # -- Elasticsearch sync state (used by search.elastic_sync) -------------------------------
+    def pending_for_index(
+        self, limit: int, after_rowid: int = 0, states: Sequence[str] = ("pending",)
+    ) -> list[tuple[int, str]]:
+        """(rowid, id) of up to ``limit`` articles in one of ``states``, after ``after_rowid``."""
+        marks = ", ".join("?" * len(states))
+        rows = self.db.execute(
+            f"SELECT rowid, id FROM articles WHERE index_state IN ({marks}) AND rowid > ?"
+            " ORDER BY rowid LIMIT ?",
+            (*states, after_rowid, limit),
+        ).fetchall()
+        return [(row["rowid"], row["id"]) for row in rows]
+
+    def mark_indexed(self, ids: Sequence[str]) -> None:
+        """One statement: atomic alone, and part of the caller's transaction inside one."""
+        self.db.execute(
+            "UPDATE articles SET index_state = 'synced', index_error = ''"
+            " WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(ids)),),
+        )
+
+    def mark_quarantined(self, article_id: str, error: str) -> None:
+        self.db.execute(
+            "UPDATE articles SET index_state = 'quarantined', index_error = ? WHERE id = ?",
+            (error, article_id),
+        )
 
 
 def _day_after(value: str) -> str:

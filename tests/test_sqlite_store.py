@@ -1,0 +1,78 @@
+"""The SQLite store as system of record: upserts, duplicates, translations, fetch log."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from newsmon.article import Article, Translation
+from search.base import SearchRequest
+from search.sqlite import SQLiteStore
+
+BODY = "Видео пыток из колонии попало в сеть. Служба исполнения наказаний отрицает подлинность записей."
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    store = SQLiteStore(tmp_path / "store.sqlite3")
+    yield store
+    store.close()
+
+
+def article(url: str, body: str = BODY, **extra) -> Article:
+    return Article(canonical_url=url, outlet="kolokol", title="Записи пыток", body=body, language="ru", **extra)
+
+
+def test_recrawl_updates_and_never_duplicates(store: SQLiteStore):
+    assert store.upsert([article("https://k.example/a")]).inserted
+    assert store.upsert([article("https://k.example/a")]).unchanged
+    changed = store.upsert([article("https://k.example/a", body=BODY + " Новые подробности.")])
+    assert changed.updated
+    assert store.count() == 1
+    assert store.get(changed.updated[0]).body.endswith("Новые подробности.")
+
+
+def test_same_text_under_another_url_is_stored_once_with_both_urls(store: SQLiteStore):
+    first = store.upsert([article("https://k.example/a")]).inserted[0]
+    report = store.upsert([article("https://k.example/amp/a")])
+    assert report.duplicates == [first]
+    assert store.count() == 1
+    assert store.get(first).urls == ["https://k.example/a", "https://k.example/amp/a"]
+    # a later crawl of the second URL finds the same article by its URL
+    assert store.upsert([article("https://k.example/amp/a")]).duplicates == [first]
+    assert store.count() == 1
+
+
+def test_text_change_invalidates_translations(store: SQLiteStore):
+    a = article("https://k.example/a")
+    store.upsert([a])
+    store.save_translation(a.id, Translation(target="en", status="done", title="Torture records",
+                                             body="Video of torture leaked.", model="translate-ru_en"))
+    assert store.search(SearchRequest("leaked")).total == 1  # the translation is searchable
+    store.upsert([article("https://k.example/a", body=BODY + " Обновлено.")])
+    assert store.translations(a.id) == []
+    assert store.search(SearchRequest("leaked")).total == 0
+
+
+def test_fetch_log(store: SQLiteStore):
+    assert store.last_fetch("https://k.example/a") is None
+    store.record_fetch("https://k.example/a", outlet="kolokol", fetched_at="2026-11-22T10:00:00Z",
+                       status=200, outcome="stored", etag='"abc"')
+    row = store.last_fetch("https://k.example/a")
+    assert (row["outcome"], row["etag"]) == ("stored", '"abc"')
+
+
+def test_iter_articles_pages_through_everything(store: SQLiteStore):
+    store.upsert([article(f"https://k.example/{i}", body=f"{BODY} {i}") for i in range(450)])
+    assert sum(1 for _ in store.iter_articles()) == 450
+    assert sum(1 for _ in store.iter_articles("outlet = ?", ("other",))) == 0
+
+
+def test_an_unwritable_location_is_a_user_error(tmp_path: Path):
+    from newsmon.errors import ConfigError
+
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(ConfigError, match="cannot open the store"):
+        SQLiteStore(blocker / "sub" / "store.sqlite3")
