@@ -25,6 +25,8 @@ CONCURRENT_REQUESTS_PER_DOMAIN = 4
 CONCURRENT_ITEMS = 50
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
+# dropped pages are expected (index pages, images...): counted in stats, logged at INFO
+DEFAULT_DROPITEM_LOG_LEVEL = "INFO"
 HTTPCACHE_POLICY = "scrapy.extensions.httpcache.RFC2616Policy"
 
 DOWNLOADER_MIDDLEWARES = {

@@ -45,7 +45,7 @@ def run_crawl(config: Config, outlet_ids: list[str], overrides: dict[str, Any] |
     unknown = [o for o in outlet_ids if o not in known]
     if unknown:
         raise NotFound(f"unknown outlet {', '.join(unknown)} (see `newsmon sources`)")
-    process = CrawlerProcess(settings, install_root_handler=True)
+    process = CrawlerProcess(settings)
     crawlers = []
     for outlet_id in outlet_ids or sorted(known):
         crawler = process.create_crawler(outlet_id)

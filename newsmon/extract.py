@@ -142,9 +142,10 @@ def _canonical(selector: Selector, page_url: str) -> str:
 
 
 def link_density(tree: lxml_html.HtmlElement) -> float:
-    """Share of the visible text that sits inside links: high on index pages."""
+    """Share of the main content's text that sits inside links: high on index pages."""
+    main = tree.xpath("//main | //*[@role='main'] | //article")
     body = tree.find("body")
-    root = body if body is not None else tree
+    root = main[0] if main else body if body is not None else tree
     total = len(" ".join(root.itertext()).split())
     linked = sum(len(" ".join(a.itertext()).split()) for a in root.iter("a"))
     return linked / total if total else 1.0
@@ -196,8 +197,10 @@ def extract_article(
     words = len(body.split())
     if words < min_words:
         density = link_density(tree)
-        reason = "index-page" if density > max_link_density else "too-short"
-        raise NotAnArticle(reason, f"{words} words, link density {density:.2f}")
+        links = sum(1 for _ in tree.iter("a"))
+        # little text but a list of links: a section front or an archive, not a stub
+        reason = "index-page" if density > max_link_density or links >= 12 else "too-short"
+        raise NotAnArticle(reason, f"{words} words, {links} links, link density {density:.2f}")
     if len(body) < 1500:  # short enough to be the blurbs of a headline list
         density = link_density(tree)
         if density > max_link_density:
