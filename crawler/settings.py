@@ -41,7 +41,7 @@ EXTENSIONS = {
 ITEM_PIPELINES = {
     "pipelines.normalize.NormalizePipeline": 100,
     "pipelines.language.LanguagePipeline": 200,
-    #TMP"pipelines.translate.TranslatePipeline": 300,
+    "pipelines.translate.TranslatePipeline": 300,
     #TMP"pipelines.dedup.DedupPipeline": 400,
     "pipelines.store.StorePipeline": 500,
     #TMP"pipelines.index.ElasticsearchPipeline": 600,

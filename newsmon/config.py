@@ -36,6 +36,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "bulk_size": 200,
         "flush_interval": 5.0,  # seconds between bulk flushes during a crawl
         "timeout": 10.0,
+        "max_retries": 5,  # on HTTP 429, 5xx and connection errors, with exponential backoff
+        "retry_backoff": 0.5,  # seconds before the first retry; doubles each time (max 30)
     },
     "crawl": {
         "outlet_dirs": [],  # extra folders of outlet definitions, besides the bundled ones
@@ -70,12 +72,18 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "package_index": "",  # "" = argostranslate's default index (or $ARGOS_PACKAGE_INDEX)
     },
     "dedup": {
+        # Story clustering; docs/dedup.md explains each value. Changing num_perm, shingle_size
+        # or near_threshold requires `newsmon dedup rebuild`.
         "enabled": True,
-        "num_perm": 128,
-        "shingle_size": 5,
-        "near_threshold": 0.5,  # estimated Jaccard of word shingles for near copies
-        "cross_threshold": 0.3,  # on translations into the pivot language
-        "window_days": 7,
+        "num_perm": 128,  # MinHash signature size
+        "shingle_size": 4,  # words per shingle
+        "near_threshold": 0.5,  # estimated Jaccard of word shingles: a near copy
+        "containment_threshold": 0.8,  # or this share of the shorter text is in the longer one
+        "cross_threshold": 0.25,  # Jaccard of content words of the pivot-language texts ...
+        "cross_signals_min": 0.4,  # ... and agreement of their rare names/numbers/dates
+        "signal_threshold": 0.45,  # agreement of rare signals when no translation exists
+        "window_days": 7,  # cross-language matches are published this close together
+        "signal_window_hours": 48,  # ... and this close when there is no translation
     },
     "web": {"host": "127.0.0.1", "port": 8765},
 }
@@ -137,6 +145,9 @@ class Config:
             "NEWSMON_LANGUAGE_MIN_PROBABILITY": float(self.values["language"]["min_probability"]),
             "NEWSMON_LANGUAGE_SEED": int(self.values["language"]["seed"]),
             "NEWSMON_INDEX_URL": index["url"],
+            "NEWSMON_INDEX_NAME": index["name"],
+            "NEWSMON_INDEX_BULK_SIZE": int(index["bulk_size"]),
+            "NEWSMON_INDEX_FLUSH_INTERVAL": float(index["flush_interval"]),
             "USER_AGENT": crawl["user_agent"],
             "AUTOTHROTTLE_ENABLED": bool(crawl["autothrottle"]),
             "AUTOTHROTTLE_TARGET_CONCURRENCY": float(crawl["autothrottle_target_concurrency"]),
@@ -161,6 +172,12 @@ class Config:
             "NEWSMON_TRANSLATE_PIVOT": translate["pivot"],
             "NEWSMON_TRANSLATE_DURING_CRAWL": bool(translate["during_crawl"]),
             "NEWSMON_TRANSLATE_KEEP_TARGET_PARAGRAPHS": bool(translate["keep_target_paragraphs"]),
+        })
+        dedup = self.values["dedup"]
+        settings.update({
+            "NEWSMON_DEDUP_ENABLED": bool(dedup["enabled"]),
+            "NEWSMON_DEDUP_PIVOT": translate["pivot"],
+            **{f"NEWSMON_DEDUP_{key.upper()}": dedup[key] for key in dedup if key != "enabled"},
         })
         return settings
 

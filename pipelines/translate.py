@@ -20,7 +20,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
-from crawler.items import Article
+from crawler.items import Article, Translation
 from newsmon.errors import NewsmonError
 from newsmon.translation.argos import ArgosDirs
 from newsmon.translation.articles import FAILED, ArticleTranslator, status_kind
@@ -207,7 +207,5 @@ class TranslatePipeline:
             self.stats.inc_value(f"newsmon/translate/{kind}", n)
 
 
-def _failed(target: str, reason: str):
-    from newsmon.article import Translation
-
+def _failed(target: str, reason: str) -> Translation:
     return Translation(target=target, status=f"{FAILED}: {' '.join(reason.split())[:200]}")

@@ -1,0 +1,122 @@
+"""``newsmon translate``: translate stored articles later (pending ones, or an older model's)."""
+
+from __future__ import annotations
+
+import argparse
+from collections import Counter
+from collections.abc import Iterator
+
+from newsmon.article import Article
+from newsmon.context import Context
+
+ARTICLES_PER_BATCH = 32
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "translate",
+        help="translate stored articles: pending ones, or those of an older model version",
+        description="Translate stored articles with the installed models (see `newsmon models`).",
+    )
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--pending", action="store_true",
+                       help="articles not translated yet (missing model, failed, pending, new target)")
+    which.add_argument("--retranslate", action="store_true",
+                       help="articles translated by a model other than the one installed now")
+    p.add_argument("--target", action="append", metavar="LANG",
+                   help="target language (repeatable; default: translate.targets)")
+    p.add_argument("--limit", type=_positive, metavar="N", help="at most N articles per target")
+    p.set_defaults(handler=translate)
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value!r}")
+    return number
+
+
+def translate(args: argparse.Namespace, ctx: Context) -> int:
+    from newsmon.language import LanguageDetector
+    from newsmon.translation.articles import ArticleTranslator
+    from newsmon.translation.engine import open_engine
+
+    section = ctx.config.section("translate")
+    targets = args.target or list(section["targets"])
+    store = ctx.store
+    engine = open_engine(ctx.config, store.path)
+    detector = None
+    if section.get("keep_target_paragraphs", True):
+        detector = LanguageDetector(seed=int(ctx.config.section("language")["seed"]))
+    translator = ArticleTranslator(
+        engine, targets, detector=detector,
+        warn=lambda message: print(f"newsmon: warning: {message}", file=ctx.err),
+    )
+    failed = 0
+    try:
+        for target in targets:
+            selected = (_pending(store, target) if args.pending
+                        else _outdated(store, engine, target))
+            counts: Counter = Counter()
+            for chunk in _chunks(selected, ARTICLES_PER_BATCH, args.limit):
+                for article, result in zip(chunk, translator.translate_to(chunk, target)):
+                    store.save_translation(article.id, result)
+                    counts[result.status.split(":", 1)[0]] += 1
+                print(f"{target}: {sum(counts.values())} articles…", file=ctx.err)
+            failed += counts["failed"]
+            summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+            what = "pending" if args.pending else "translated by another model version"
+            print(f"{target}: {summary or f'nothing {what}'}", file=ctx.out)
+        stats = engine.stats
+        if stats.sentences:
+            print(
+                f"sentences: {stats.sentences} ({stats.cached} from cache, {stats.repeated} repeats,"
+                f" {stats.translated} translated in {stats.calls} batches)",
+                file=ctx.out,
+            )
+    finally:
+        engine.close()
+    return 1 if failed else 0
+
+
+def _pending(store, target: str) -> Iterator[Article]:
+    """Articles in another language without a done (or skipped) translation into target."""
+    return store.iter_articles(
+        "language != '' AND language != ? AND NOT EXISTS (SELECT 1 FROM translations t"
+        " WHERE t.article_id = articles.id AND t.target = ?"
+        " AND (t.status = 'done' OR t.status LIKE 'skipped:%'))",
+        (target, target),
+    )
+
+
+def _outdated(store, engine, target: str) -> Iterator[Article]:
+    """Articles whose done translation came from another model (version) than the route now."""
+    from newsmon.translation.articles import source_language
+
+    for article in store.iter_articles(
+        "EXISTS (SELECT 1 FROM translations t WHERE t.article_id = articles.id"
+        " AND t.target = ? AND t.status = 'done')",
+        (target,),
+    ):
+        current = article.translation(target)
+        route = engine.route(source_language(article), target)
+        if current is None or route is None:
+            continue
+        if (current.model, current.model_version) != (route.model, route.version):
+            yield article
+
+
+def _chunks(articles: Iterator[Article], size: int, limit: int | None) -> Iterator[list[Article]]:
+    chunk: list[Article] = []
+    for taken, article in enumerate(articles):
+        if limit is not None and taken >= limit:
+            break
+        chunk.append(article)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

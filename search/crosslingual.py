@@ -1,0 +1,127 @@
+"""Cross-lingual search: also search the query translated into each language of the index.
+
+An English query finds a Russian article through its stored translation; but an article
+that was never translated (no model at crawl time) can only be found in its own language.
+So the query's terms are translated (with the installed models, the same engine and cache
+as article translation) into every language present in the store, and each translated form
+searches the articles of its language. Hits say which form matched (``matched_form``).
+
+The query is taken to be in the first target language (``translate.targets[0]``). Terms are
+translated one by one, so the query syntax (phrases, OR, exclusions) survives translation.
+Merged totals are an upper bound when forms match the same articles beyond the fetched page.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from search.base import SearchBackend, SearchHit, SearchRequest, SearchResult
+from search.query import ParsedQuery, Term, parse_query
+
+if TYPE_CHECKING:
+    from newsmon.context import Context
+    from newsmon.translation.engine import TranslationEngine
+
+ORIGINAL = "original"
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def cross_lingual_search(backend: SearchBackend, request: SearchRequest, ctx: Context) -> SearchResult:
+    """Search the query as given and translated into each indexed language; merge the hits."""
+    from newsmon.translation.engine import open_engine
+
+    parsed = parse_query(request.query)
+    query_language = str(ctx.config.section("translate")["targets"][0])
+    languages = [
+        code for code in sorted(ctx.store.stats()["by_language"])
+        if code not in ("unknown", "", query_language)
+        and (not request.languages or code in request.languages)
+    ]
+    forms: list[tuple[str, SearchRequest]] = [(ORIGINAL, request)]
+    if languages:
+        engine = open_engine(ctx.config, ctx.store.path)
+        try:
+            missing = []
+            for code in languages:
+                query = translate_query(parsed, engine, query_language, code)
+                if query is None:
+                    missing.append(code)
+                elif query != request.query:
+                    forms.append((f"{code}: {query}", replace(request, query=query, languages=[code])))
+        finally:
+            engine.close()
+        if missing:
+            pairs = ", ".join(f"{query_language}→{code}" for code in missing)
+            print(f"newsmon: note: no model for {pairs}: those articles are searched only"
+                  " through their stored translations", file=ctx.err)
+    return merge(backend, forms, request)
+
+
+def translate_query(
+    parsed: ParsedQuery, engine: TranslationEngine, source: str, target: str
+) -> str | None:
+    """The query with each term translated, in the same syntax; None without a model."""
+    route = engine.route(source, target)
+    if route is None:
+        return None
+    terms = list(dict.fromkeys(t.text for t in (*parsed.terms(), *parsed.excluded)))
+    translated = dict(zip(terms, engine.translate(route, terms)))
+    groups = []
+    for group in parsed.groups:
+        rendered = [_render(term, translated[term.text], in_or=len(group) > 1) for term in group]
+        groups.append(" OR ".join(rendered))
+    excluded = ["-" + _render(term, translated[term.text], in_or=True) for term in parsed.excluded]
+    return " ".join(groups + excluded)
+
+
+def _render(term: Term, translation: str, *, in_or: bool) -> str:
+    words = _WORD.findall(translation) or term.text.split()
+    if len(words) == 1 and not term.phrase:
+        return words[0]
+    if term.phrase or in_or:
+        return '"' + " ".join(words) + '"'
+    return " ".join(words)  # one word became several: all of them must match
+
+
+def merge(
+    backend: SearchBackend, forms: list[tuple[str, SearchRequest]], request: SearchRequest
+) -> SearchResult:
+    """Run each form, keep one hit per article (per story when collapsed), page the union."""
+    offset = int(request.search_after[0]) if request.search_after else request.offset
+    wanted = offset + request.limit
+    hits: dict[str, SearchHit] = {}
+    keys: dict[str, str] = {}
+    total, facets = 0, {}
+    for label, form in forms:
+        result = backend.search(replace(form, offset=0, limit=wanted, search_after=None))
+        total += result.total
+        for name, counts in result.facets.items():
+            merged = facets.setdefault(name, {})
+            for key, n in counts.items():
+                merged[key] = merged.get(key, 0) + n
+        for hit in result.hits:
+            key = (hit.story_id or hit.id) if request.collapse else hit.id
+            if key in keys:
+                first = hits[keys[key]]
+                if label not in first.matched_form.split(" | "):
+                    first.matched_form += f" | {label}"
+                total -= 1
+                continue
+            keys[key] = hit.id
+            hit.matched_form = label
+            hits[hit.id] = hit
+    ordered = list(hits.values())
+    if request.sort == "newest":
+        ordered.sort(key=lambda h: (h.published or "", h.score), reverse=True)
+    elif request.sort == "oldest":
+        ordered.sort(key=lambda h: (h.published or "\uffff", -h.score))
+    else:
+        ordered.sort(key=lambda h: h.score, reverse=True)
+    page = ordered[offset:wanted]
+    more = offset + len(page) < total
+    return SearchResult(
+        total=total, hits=page, facets=facets,
+        next_cursor=[offset + len(page)] if more and page else None,
+    )
