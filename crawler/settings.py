@@ -42,7 +42,7 @@ ITEM_PIPELINES = {
     "pipelines.normalize.NormalizePipeline": 100,
     "pipelines.language.LanguagePipeline": 200,
     "pipelines.translate.TranslatePipeline": 300,
-    #TMP"pipelines.dedup.DedupPipeline": 400,
+    "pipelines.dedup.DedupPipeline": 400,
     "pipelines.store.StorePipeline": 500,
-    #TMP"pipelines.index.ElasticsearchPipeline": 600,
+    "pipelines.index.ElasticsearchPipeline": 600,
 }

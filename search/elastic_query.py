@@ -68,7 +68,7 @@ def _check_date(value: str) -> str:
         if len(value) == 10:
             date.fromisoformat(value)
         else:
-            datetime.fromisoformat(value.replace("Z", "+00:00"))
+            datetime.fromisoformat(value)
     except ValueError:
         raise QueryError(f"not a date (YYYY-MM-DD): {value}") from None
     return value

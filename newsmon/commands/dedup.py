@@ -1,0 +1,139 @@
+"""``newsmon story ID`` and ``newsmon dedup rebuild|update``: look at and maintain stories."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from newsmon.context import Context
+from newsmon.errors import NotFound
+from newsmon.render import as_json, one_line
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "story", help="the articles of one story (every outlet and language that carried it)"
+    )
+    p.add_argument("id", help="story id from search results (an old, merged id still works),"
+                              " or an article id")
+    p.add_argument("--json", action="store_true", help="one JSON object")
+    p.set_defaults(handler=story)
+
+    p = subparsers.add_parser("dedup", help="maintain the story index (deduplication)")
+    sub = p.add_subparsers(dest="dedup_command", metavar="ACTION", required=True)
+    r = sub.add_parser("rebuild", help="recompute every story from the stored articles"
+                                       " (after changing [dedup] settings); ids are kept")
+    r.set_defaults(handler=rebuild)
+    u = sub.add_parser("update", help="cluster stored articles the index lacks, and those"
+                                      " whose translation arrived after the crawl")
+    u.set_defaults(handler=update)
+
+
+def _deduplicator(ctx: Context):
+    from newsmon.dedup import Deduplicator, DedupOptions
+
+    return Deduplicator(ctx.store, DedupOptions.from_config(ctx.config))
+
+
+def story_members(store, story_id: str) -> list[dict[str, Any]]:
+    """Members of a live story, oldest first, each with all the URLs it was seen under."""
+    rows = store.db.execute(
+        "SELECT id, outlet, language, published, canonical_url, title FROM articles"
+        " WHERE story_id = ? OR (story_id = '' AND id = ?)"
+        " ORDER BY coalesce(published, first_seen), rowid",
+        (story_id, story_id),
+    ).fetchall()
+    members = []
+    for row in rows:
+        urls = [u[0] for u in store.db.execute(
+            "SELECT url FROM article_urls WHERE article_id = ? ORDER BY rowid", (row["id"],)
+        )]
+        members.append({
+            "id": row["id"], "outlet": row["outlet"], "language": row["language"],
+            "published": row["published"], "url": row["canonical_url"], "title": row["title"],
+            "urls": urls,
+        })
+    return members
+
+
+def story(args: argparse.Namespace, ctx: Context) -> int:
+    from newsmon.dedup import resolve_story
+    from newsmon.dedup.index import DedupIndex
+
+    store = ctx.store
+    DedupIndex(store.db)  # a store that never ran dedup has no story tables yet
+    story_id = resolve_story(store.db, args.id)
+    if story_id is None:
+        raise NotFound(f"no story or article with id {args.id}")
+    members = story_members(store, story_id)
+    if not members:
+        raise NotFound(f"story {story_id} has no stored articles")
+    outlets = sorted({m["outlet"] for m in members})
+    languages = sorted({m["language"] for m in members if m["language"]})
+    if args.json:
+        print(as_json({
+            "story_id": story_id, "requested_id": args.id, "size": len(members),
+            "outlets": outlets, "languages": languages, "members": members,
+        }), file=ctx.out)
+        return 0
+    out = ctx.out
+    if story_id != args.id:
+        if any(m["id"] == args.id for m in members):
+            print(f"article {args.id} belongs to story {story_id}", file=out)
+        else:
+            print(f"story {args.id} was merged into story {story_id}", file=out)
+    print(f"story {story_id}: {len(members)} articles, {len(outlets)} outlets"
+          f" ({', '.join(outlets)}), languages {', '.join(languages) or '-'}", file=out)
+    rows = [("published", "lang", "outlet", "title / url")]
+    for m in members:
+        rows.append(((m["published"] or "")[:16], m["language"] or "-", m["outlet"],
+                     one_line(m["title"])))
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    for n, row in enumerate(rows):
+        print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3])) + "  "
+              + row[3], file=out)
+        if n:
+            for url in members[n - 1]["urls"]:
+                print(" " * (sum(widths) + 6) + one_line(url), file=out)
+    return 0
+
+
+def rebuild(args: argparse.Namespace, ctx: Context) -> int:
+    dedup = _deduplicator(ctx)
+    progress = _progress(ctx, ctx.store.count())
+    report = dedup.rebuild(progress=progress)
+    if progress:
+        print(file=ctx.err)
+    print(f"rebuilt: {report.articles} articles in {report.stories} stories;"
+          f" {report.kept_ids} stories kept their id, {report.aliased_ids} old ids now point"
+          f" to another story; {report.changed_articles} articles changed story", file=ctx.out)
+    return 0
+
+
+def update(args: argparse.Namespace, ctx: Context) -> int:
+    dedup = _deduplicator(ctx)
+    progress = _progress(ctx, 0)
+    outcomes = dedup.update(progress=progress)
+    if progress:
+        print(file=ctx.err)
+    done = sum(outcomes.values())
+    detail = ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())) or "nothing to do"
+    print(f"clustered {done} articles: {detail}", file=ctx.out)
+    return 0
+
+
+def _progress(ctx: Context, total: int):
+    """Progress on stderr, every 1000 articles, only on a terminal."""
+    err = ctx.err
+    if not (hasattr(err, "isatty") and err.isatty()):
+        return None
+
+    def report(n: int) -> None:
+        if n % 1000 == 0:
+            suffix = f"/{total}" if total else ""
+            print(f"\r{n}{suffix} articles", end="", file=err)
+            if err is sys.stderr:
+                err.flush()
+
+    return report

@@ -1,0 +1,64 @@
+"""What story matching looks at in one article, computed once per article."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from newsmon.article import Article
+from newsmon.dedup.options import DedupOptions
+from newsmon.dedup.text import content_terms, shingles, signals, words
+
+
+@dataclass
+class Features:
+    shingles: set[str]  # word shingles of the article's own text
+    pivot_terms: set[str]  # content-word stems of its pivot-language text; empty when none
+    signals: set[str]  # numbers, dates, URLs, name keys (of the text and its translation)
+    ts: int  # publication time (else fetch time), epoch seconds
+    key: str  # fingerprint of the inputs: unchanged key = nothing to redo
+
+
+def pivot_text(article: Article, pivot: str) -> str | None:
+    """The article in the pivot language: itself, or its finished translation; else None."""
+    if article.language == pivot:
+        return article.title + "\n" + article.body
+    translation = article.translation(pivot)
+    if translation is not None and translation.status == "done" and translation.body.strip():
+        return translation.title + "\n" + translation.body
+    return None
+
+
+def article_features(article: Article, options: DedupOptions) -> Features:
+    body = article.body
+    if len(words(body)) < options.shingle_size * 3:
+        body = article.title + "\n" + body  # a brief: its headline is a good part of its text
+    pivot = pivot_text(article, options.pivot)
+    found = signals(article.title + "\n" + article.body, article.language)
+    if pivot is not None and article.language != options.pivot:
+        found |= signals(pivot, options.pivot)
+    key_source = "\x00".join((article.text_sha256, article.language, pivot or "",
+                              article.published or ""))
+    return Features(
+        shingles=shingles(body, options.shingle_size),
+        pivot_terms=content_terms(pivot, options.pivot) if pivot is not None else set(),
+        signals=found,
+        ts=article_time(article),
+        key=hashlib.sha256(key_source.encode("utf-8")).hexdigest()[:24],
+    )
+
+
+def article_time(article: Article) -> int:
+    """Epoch seconds of publication, else of the fetch, else now (naive times are UTC)."""
+    for value in (article.published, article.fetched_at):
+        if not value:
+            continue
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            continue
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return int(moment.timestamp())
+    return int(datetime.now(UTC).timestamp())

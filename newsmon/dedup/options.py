@@ -1,0 +1,74 @@
+"""The tunable parameters of story matching, read from the [dedup] config or Scrapy settings."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+from newsmon.errors import ConfigError
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
+
+    from newsmon.config import Config
+
+
+@dataclass(frozen=True)
+class DedupOptions:
+    """What counts as the same story; docs/dedup.md explains each value and how it was chosen."""
+
+    num_perm: int = 128  # MinHash permutations (signature size)
+    shingle_size: int = 4  # words per shingle for same-language matching
+    near_threshold: float = 0.5  # estimated Jaccard of shingles: a near copy
+    containment_threshold: float = 0.8  # share of the shorter text found in the longer one
+    cross_threshold: float = 0.25  # Jaccard of content-word stems of the pivot-language texts
+    cross_signals_min: float = 0.4  # ... and weighted agreement of their rare signals
+    signal_threshold: float = 0.45  # weighted agreement of rare signals, when there is no translation
+    window_days: int = 7  # cross-language candidates are published this close to each other
+    signal_window_hours: int = 48  # ... and this close when only signals can be compared
+    pivot: str = "en"  # translate.pivot: the language translations are compared in
+
+    def __post_init__(self) -> None:
+        for name in ("near_threshold", "containment_threshold", "cross_threshold",
+                     "cross_signals_min", "signal_threshold"):
+            value = getattr(self, name)
+            if not 0.0 < value <= 1.0:
+                raise ConfigError(f"dedup.{name} must be in (0, 1], got {value!r}")
+        if not 16 <= self.num_perm <= 1024:
+            raise ConfigError(f"dedup.num_perm must be between 16 and 1024, got {self.num_perm}")
+        if not 1 <= self.shingle_size <= 12:
+            raise ConfigError(f"dedup.shingle_size must be between 1 and 12, got {self.shingle_size}")
+        if self.window_days < 0 or self.signal_window_hours < 0:
+            raise ConfigError("dedup.window_days and dedup.signal_window_hours must be >= 0")
+        if not self.pivot:
+            raise ConfigError("translate.pivot must name a language")
+
+    @classmethod
+    def from_config(cls, config: Config) -> DedupOptions:
+        section = config.section("dedup")
+        values: dict[str, Any] = {k: section[k] for k in cls.field_names() if k in section}
+        values["pivot"] = config.section("translate").get("pivot", "en")
+        return cls(**values)
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> DedupOptions:
+        defaults = cls()
+        values: dict[str, Any] = {}
+        for name, default in asdict(defaults).items():
+            key = f"NEWSMON_DEDUP_{name.upper()}"
+            if isinstance(default, (bool, str)):
+                values[name] = settings.get(key, default)
+            elif isinstance(default, int):
+                values[name] = settings.getint(key, default)
+            else:
+                values[name] = settings.getfloat(key, default)
+        return cls(**values)
+
+    @classmethod
+    def field_names(cls) -> list[str]:
+        return list(cls.__dataclass_fields__)
+
+    def signature_params(self) -> dict[str, Any]:
+        """The values stored signatures depend on: changing one requires `newsmon dedup rebuild`."""
+        return {"num_perm": self.num_perm, "shingle_size": self.shingle_size,
+                "near_threshold": self.near_threshold, "pivot": self.pivot}

@@ -1,0 +1,82 @@
+"""Give each article its story id: exact copy, near copy, same story in another language, or new.
+
+Runs after translation (so a finished translation into the pivot language can be compared) and
+before StorePipeline, which writes ``article.story_id`` with the article. The story index lives
+in the same SQLite file as the store (see newsmon/dedup/index.py).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.statscollectors import StatsCollector
+
+from crawler.items import Article
+from newsmon.dedup import Deduplicator, DedupOptions
+from newsmon.dedup.index import tune_connection
+from search.sqlite import SQLiteStore
+
+logger = logging.getLogger(__name__)
+
+
+class DedupPipeline:
+    def __init__(self, store_path: str, options: DedupOptions, stats: StatsCollector) -> None:
+        self.store_path = store_path
+        self.options = options
+        self.stats = stats
+        self.store: SQLiteStore | None = None
+        self.dedup: Deduplicator | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> DedupPipeline:
+        settings = crawler.settings
+        if not settings.getbool("NEWSMON_DEDUP_ENABLED", True):
+            raise NotConfigured("NEWSMON_DEDUP_ENABLED is off")
+        path = settings.get("NEWSMON_STORE_PATH")
+        if not path:
+            raise NotConfigured("NEWSMON_STORE_PATH is not set")
+        return cls(path, DedupOptions.from_settings(settings), crawler.stats)
+
+    def open_spider(self, spider=None) -> None:
+        self.store = SQLiteStore(self.store_path)
+        tune_connection(self.store.db)
+        self.dedup = Deduplicator(self.store, self.options)
+        missing = self.store.db.execute(
+            "SELECT count(*) FROM articles WHERE id NOT IN (SELECT article_id FROM dedup_docs)"
+        ).fetchone()[0]
+        if missing:
+            self.stats.set_value("newsmon/dedup/unindexed_at_start", missing)
+            logger.warning(
+                "%d stored articles are not in the story index (stored while dedup was off?);"
+                " run `newsmon dedup update` to cluster them", missing,
+            )
+
+    def close_spider(self, spider=None) -> None:
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+
+    def process_item(self, item: Article) -> Article:
+        if not isinstance(item, Article):
+            return item  # not an article (another pipeline's item): nothing to cluster
+        assert self.dedup is not None, "open_spider was not called"
+        try:
+            assignment = self.dedup.assign(item)
+        except Exception:  # the article matters more than its story: store it unclustered
+            logger.exception("story assignment failed for %s; stored without a story"
+                             " (`newsmon dedup update` retries)", item.canonical_url)
+            self.stats.inc_value("newsmon/dedup/failed")
+            item.story_id = ""
+            return item
+        name = {
+            "new": "new_story", "joined": "joined_story", "merged": "merged_stories",
+            "exact": "exact_copy", "unchanged": "unchanged", "reindexed": "reindexed",
+        }[assignment.outcome]
+        self.stats.inc_value(f"newsmon/dedup/{name}")
+        for kind in {match.kind for match in assignment.matches}:
+            self.stats.inc_value(f"newsmon/dedup/match/{kind}")
+        if assignment.merged:
+            logger.info("story %s absorbed %s", assignment.story_id, ", ".join(assignment.merged))
+        return item

@@ -1,0 +1,373 @@
+"""Story clustering: exact and near copies, other languages, merges, persistence, CLI, pipeline."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.test import get_crawler
+
+from newsmon.article import Article, Translation
+from newsmon.cli import main
+from newsmon.dedup import Deduplicator, DedupOptions, resolve_story
+from newsmon.dedup.evalset import Source, load_sources
+from newsmon.dedup.text import name_key, signals
+from newsmon.errors import ConfigError
+from pipelines.dedup import DedupPipeline
+from search.base import SearchRequest
+from search.sqlite import SQLiteStore
+
+EVAL_DIR = Path(__file__).parent / "data" / "dedup_eval"
+
+
+@pytest.fixture(scope="module")
+def sources() -> dict[str, Source]:
+    return {source.name: source for source in load_sources(EVAL_DIR)}
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SQLiteStore]:
+    store = SQLiteStore(tmp_path / "store.sqlite3")
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def dedup(store: SQLiteStore) -> Deduplicator:
+    return Deduplicator(store, DedupOptions())
+
+
+def article(source: Source, *, url: str = "", outlet: str = "", title: str = "", body: str = "",
+            published: str = "", translated: bool = True) -> Article:
+    """An article from an evaluation source, optionally republished under another URL."""
+    translations = []
+    if translated and source.pivot_body:
+        translations = [Translation(target="en", status="done", title=source.pivot_title,
+                                    body=source.pivot_body)]
+    return Article(
+        canonical_url=url or source.url, outlet=outlet or source.outlet, title=title or source.title,
+        body=body or source.body, language=source.language,
+        published=published or source.published, translations=translations,
+    )
+
+
+def add(dedup: Deduplicator, store: SQLiteStore, item: Article):
+    """What the crawl does: assign a story (DedupPipeline), then store (StorePipeline)."""
+    assignment = dedup.assign(item)
+    store.upsert([item])
+    return assignment
+
+
+def stored_story(store: SQLiteStore, url: str) -> str:
+    row = store.db.execute(
+        "SELECT a.story_id FROM article_urls u JOIN articles a ON a.id = u.article_id"
+        " WHERE u.url = ?", (url,)
+    ).fetchone()
+    return row[0]
+
+
+# -- text features ------------------------------------------------------------------------------
+def test_name_keys_ignore_transliteration_and_case_endings():
+    assert name_key("Мирошниченко") == name_key("Miroshnichenko") == name_key("Mirosjnitsjenko")
+    assert name_key("Калининым") == name_key("Калинина") == name_key("Kalinin")
+    assert name_key("Озёрного") == name_key("Ozyorny") == name_key("Ozjornyj")
+    assert name_key("Belov") != name_key("Gatin")
+
+
+def test_signals_are_numbers_dates_urls_and_names_not_sentence_starts():
+    found = signals(
+        "Суд рассмотрит дело 19 ноября. Более сорока записей получил «Колокол»,"
+        " см. https://example.org/video-7", "ru"
+    )
+    assert {"d:11-19", "n:19", "n:40", "u:example.org/video-7", "e:klkl"} <= found
+    assert "e:sd" not in found  # «Суд» only starts the sentence
+    english = signals("On 19 November more than forty videos reached Kolokol.", "en")
+    assert {"d:11-19", "n:40", "e:klkl"} <= english
+    assert "n:2" not in signals("They went to Oslo.", "en")  # "to" is two only in Norwegian
+    assert "n:2" in signals("De dro to ganger.", "nb")
+
+
+# -- exact and near copies ------------------------------------------------------------------------
+def test_same_text_under_two_urls_is_one_article_in_one_story(store, dedup, sources):
+    source = sources["e02-denial/ru"]
+    first = add(dedup, store, article(source))
+    copy = article(source, url="https://mirror.example/ru/fsin", outlet="mirror")
+    second = dedup.assign(copy)
+    report = store.upsert([copy])
+    assert second.outcome == "exact" and second.story_id == first.story_id
+    assert report.duplicates and store.count() == 1
+    assert set(store.get(report.duplicates[0]).urls) == {source.url, copy.canonical_url}
+
+
+def test_near_copies_join_the_story_and_other_events_do_not(store, dedup, sources):
+    source = sources["e01-leak/en"]
+    paragraphs = source.body.split("\n\n")
+    original = add(dedup, store, article(source))
+    trimmed = "\n\n".join(["Sign up for our newsletter to get the day's top stories.",
+                           *paragraphs[:-1], "This article was republished with permission."])
+    copy = add(dedup, store, article(source, url="https://wire.example/a", outlet="wire",
+                                      title="Leaked videos show beatings", body=trimmed))
+    other = add(dedup, store, article(sources["e04-second-leak/en"]))
+    assert original.outcome == "new"
+    assert copy.outcome == "joined" and copy.story_id == original.story_id
+    assert {m.kind for m in copy.matches} & {"near", "contained"}
+    assert other.outcome == "new" and other.story_id != original.story_id
+
+
+def test_translation_into_the_pivot_language_joins_languages(store, dedup, sources):
+    russian = add(dedup, store, article(sources["e05-whistleblower-detained/ru"]))
+    english = add(dedup, store, article(sources["e05-whistleblower-detained/en"]))
+    norwegian = add(dedup, store, article(sources["e05-whistleblower-detained/nb"]))
+    assert english.story_id == norwegian.story_id == russian.story_id
+    assert "translation" in {m.kind for m in norwegian.matches}
+    summary = store.story_summary(russian.story_id)
+    assert summary["size"] == 3 and summary["languages"] == ["en", "nb", "ru"]
+
+
+def test_without_translation_signals_join_only_close_in_time(store, dedup, sources):
+    russian = add(dedup, store, article(sources["e04-second-leak/ru"], translated=False))
+    english = add(dedup, store, article(sources["e04-second-leak/en"]))
+    assert english.story_id == russian.story_id
+    assert [m.kind for m in english.matches] == ["signals"]
+    follow_up = ("Twelve days after Kolokol published 17 videos from Ozyorsk remand prison No. 1,"
+                 " dated 2025, nobody has been charged, Olga Miroshnichenko said.")
+    later = add(dedup, store, article(sources["e04-second-leak/en"], url="https://late.example/x",
+                                      body=follow_up, published="2026-12-08T10:00:00Z"))
+    assert later.story_id != russian.story_id
+
+
+def test_stories_from_one_template_are_not_merged(store, dedup, sources):
+    first = [add(dedup, store, article(sources[f"e08-colony-3-sentence/{k}"])) for k in ("ru", "en")]
+    second = [add(dedup, store, article(sources[f"e11-colony-3-second-sentence/{k}"]))
+              for k in ("ru", "en")]
+    assert first[0].story_id == first[1].story_id
+    assert second[0].story_id == second[1].story_id
+    assert first[0].story_id != second[0].story_id
+
+
+# -- merges, aliases, persistence -----------------------------------------------------------------
+def _merge_two_stories(dedup, store, sources):
+    """Two unrelated stories, then a roundup carrying both texts: it bridges (merges) them."""
+    a, b = sources["e02-denial/en"], sources["e07-storting-question/en"]
+    first = add(dedup, store, article(a))
+    second = add(dedup, store, article(b))
+    roundup = add(dedup, store, article(a, url="https://roundup.example/today", outlet="roundup",
+                                        title="Today", body=a.body + "\n\n" + b.body,
+                                        published=b.published))
+    return first, second, roundup
+
+
+def test_merge_keeps_the_oldest_id_and_the_other_still_resolves(store, dedup, sources):
+    first, second, roundup = _merge_two_stories(dedup, store, sources)
+    assert first.story_id != second.story_id
+    assert roundup.outcome == "merged" and roundup.merged == [second.story_id]
+    assert roundup.story_id == first.story_id
+    assert resolve_story(store.db, second.story_id) == first.story_id
+    moved = store.db.execute(
+        "SELECT story_id, index_state FROM articles WHERE canonical_url = ?",
+        (sources["e07-storting-question/en"].url,),
+    ).fetchone()
+    assert tuple(moved) == (first.story_id, "pending")  # Elasticsearch gets the new id
+    # an article matched before the merge but stored after it still lands in the live story
+    late = article(sources["e10-un-committee/en"])
+    late.story_id = second.story_id
+    store.upsert([late])
+    assert stored_story(store, late.canonical_url) == first.story_id
+
+
+def test_index_persists_and_a_changed_setting_asks_for_rebuild(tmp_path, sources):
+    path = tmp_path / "persist.sqlite3"
+    source = sources["e06-rights-groups-letter/en"]
+    store = SQLiteStore(path)
+    original = add(Deduplicator(store, DedupOptions()), store, article(source))
+    store.close()
+
+    store = SQLiteStore(path)
+    copy = add(Deduplicator(store, DedupOptions()), store,
+               article(source, url="https://copy.example/1", body=source.body + "\n\nRead more."))
+    assert copy.story_id == original.story_id and copy.outcome == "joined"
+    changed = dataclasses.replace(DedupOptions(), shingle_size=3)
+    with pytest.raises(ConfigError, match="dedup rebuild"):
+        Deduplicator(store, changed)
+    store.close()
+
+
+def test_rebuild_keeps_ids_and_aliases_ids_that_vanish(store, dedup, sources):
+    first, second, _ = _merge_two_stories(dedup, store, sources)
+    stray = add(dedup, store, article(sources["e09-hunger-strike/ru"]))
+    # pretend an older version of newsmon had put the roundup into a story of its own
+    store.db.execute("UPDATE articles SET story_id = 'sold' WHERE canonical_url = ?",
+                     ("https://roundup.example/today",))
+    report = Deduplicator(store, DedupOptions()).rebuild()
+    after = dict(store.db.execute("SELECT canonical_url, story_id FROM articles").fetchall())
+    assert (report.articles, report.stories, report.kept_ids) == (4, 2, 2)
+    assert (report.aliased_ids, report.changed_articles) == (1, 1)
+    assert after["https://roundup.example/today"] == first.story_id
+    assert after[sources["e09-hunger-strike/ru"].url] == stray.story_id
+    assert resolve_story(store.db, "sold") == first.story_id
+    assert resolve_story(store.db, second.story_id) == first.story_id  # old aliases survive
+
+
+def test_update_clusters_articles_stored_while_dedup_was_off(store, sources):
+    source = sources["e03-criminal-case/ru"]
+    store.upsert([article(source), article(source, url="https://copy.example/ru",
+                                           body=source.body + "\n\nЧитайте также.")])
+    outcomes = Deduplicator(store, DedupOptions()).update()
+    assert outcomes == {"new": 1, "joined": 1}
+    stories = {row[0] for row in store.db.execute("SELECT story_id FROM articles")}
+    assert len(stories) == 1 and "" not in stories
+    assert Deduplicator(store, DedupOptions()).update() == {}  # nothing left to do
+
+
+def test_an_assignment_only_looks_up_indexes(store, dedup, sources):
+    """Cost must not grow with the collection: no statement of an assignment scans a table."""
+    a, b = sources["e02-denial/en"], sources["e07-storting-question/en"]
+    for name in ("e01-leak/ru", "e01-leak/en", "e02-denial/en", "e07-storting-question/en"):
+        add(dedup, store, article(sources[name]))
+    roundup = article(a, url="https://roundup.example/today", outlet="roundup",
+                      body=a.body + "\n\n" + b.body, published=b.published)
+    statements: list[str] = []
+    store.db.set_trace_callback(statements.append)
+    try:
+        joined = dedup.assign(article(sources["e01-leak/nb"]))
+        merged = dedup.assign(roundup)
+    finally:
+        store.db.set_trace_callback(None)
+    assert (joined.outcome, merged.outcome) == ("joined", "merged")
+    checked = 0
+    for sql in statements:
+        if sql.split(None, 1)[0].upper() not in ("SELECT", "WITH", "UPDATE", "DELETE"):
+            continue
+        plan = [row[3] for row in store.db.execute("EXPLAIN QUERY PLAN " + sql)]
+        scans = [step for step in plan if step.startswith("SCAN ")
+                 and step != "SCAN wanted" and "CONSTANT ROW" not in step]
+        assert not scans, f"{sql[:120]} -> {plan}"
+        checked += 1
+    assert checked > 20
+
+
+# -- search --------------------------------------------------------------------------------------
+def test_search_shows_one_hit_per_story_unless_all(store, dedup, sources):
+    for key in ("ru", "en", "nb"):
+        add(dedup, store, article(sources[f"e01-leak/{key}"]))
+    add(dedup, store, article(sources["e04-second-leak/en"]))
+    collapsed = store.search(SearchRequest("Kolokol"))
+    every = store.search(SearchRequest("Kolokol", collapse=False))
+    assert collapsed.total == 2 and every.total == 4
+    leak = next(hit for hit in collapsed.hits if hit.story_size == 3)
+    assert leak.story_languages == ["en", "nb", "ru"]
+    assert leak.story_outlets == ["fjordposten", "kolokol"]
+
+
+# -- command line --------------------------------------------------------------------------------
+@pytest.fixture
+def cli_store(tmp_path, monkeypatch, sources):
+    path = tmp_path / "cli.sqlite3"
+    monkeypatch.setenv("NEWSMON_DB", str(path))
+    store = SQLiteStore(path)
+    dedup = Deduplicator(store, DedupOptions())
+    stories = _merge_two_stories(dedup, store, sources)
+    store.close()
+    return stories
+
+
+def test_story_command_lists_members_and_resolves_merged_ids(cli_store, capsys, sources):
+    first, second, _ = cli_store
+    assert main(["story", first.story_id]) == 0
+    out = capsys.readouterr().out
+    assert f"story {first.story_id}: 3 articles, 3 outlets" in out
+    assert sources["e07-storting-question/en"].url in out and "roundup" in out
+    assert main(["story", second.story_id]) == 0
+    merged = capsys.readouterr().out
+    assert f"story {second.story_id} was merged into story {first.story_id}" in merged
+    assert main(["story", second.story_id, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["story_id"] == first.story_id and data["requested_id"] == second.story_id
+    assert data["size"] == 3
+    assert {m["outlet"] for m in data["members"]} == {"kolokol", "nordic-wire", "roundup"}
+    assert main(["story", "s-no-such-story"]) == 1
+    assert "no story or article" in capsys.readouterr().err
+
+
+def test_dedup_rebuild_and_update_commands(cli_store, capsys):
+    assert main(["dedup", "rebuild"]) == 0
+    assert "rebuilt: 3 articles in 1 stories; 1 stories kept their id" in capsys.readouterr().out
+    assert main(["dedup", "update"]) == 0
+    assert "nothing to do" in capsys.readouterr().out
+
+
+# -- pipeline ------------------------------------------------------------------------------------
+def test_pipeline_is_off_when_disabled(tmp_path):
+    crawler = get_crawler(settings_dict={"NEWSMON_DEDUP_ENABLED": False,
+                                         "NEWSMON_STORE_PATH": str(tmp_path / "x.sqlite3")})
+    with pytest.raises(NotConfigured, match="NEWSMON_DEDUP_ENABLED"):
+        DedupPipeline.from_crawler(crawler)
+
+
+def test_pipeline_sets_story_ids_counts_outcomes_and_survives_failures(tmp_path, sources):
+    crawler = get_crawler(settings_dict={"NEWSMON_STORE_PATH": str(tmp_path / "p.sqlite3"),
+                                         "NEWSMON_DEDUP_NEAR_THRESHOLD": 0.6})
+    pipeline = DedupPipeline.from_crawler(crawler)
+    assert pipeline.options.near_threshold == 0.6
+    pipeline.open_spider()
+    try:
+        source = sources["e10-un-committee/en"]
+        first = pipeline.process_item(article(source))
+        second = pipeline.process_item(article(source, url="https://copy.example/un",
+                                               body=source.body + "\n\nRead more."))
+        assert first.story_id and second.story_id == first.story_id
+        stats = crawler.stats.get_stats()
+        assert stats["newsmon/dedup/new_story"] == 1 and stats["newsmon/dedup/joined_story"] == 1
+        pipeline.store.db.close()  # the database goes away: the article must still pass
+        third = pipeline.process_item(article(sources["e09-hunger-strike/ru"]))
+        assert third.story_id == "" and crawler.stats.get_value("newsmon/dedup/failed") == 1
+    finally:
+        pipeline.store = None
+
+
+# -- end to end ----------------------------------------------------------------------------------
+def test_a_crawl_of_the_mock_outlets_clusters_stories(mock_world):
+    """The mock outlets were written independently of the evaluation set: a held-out check."""
+    run = mock_world.newsmon("crawl", "kolokol", "fjordposten", "--json", "--progress", "0")
+    stats = json.loads(run.stdout)
+    assert any("newsmon/dedup/new_story" in s for s in stats.values()), \
+        "DedupPipeline is not enabled in crawler/settings.py ITEM_PIPELINES"
+    kolokol, fjordposten = mock_world.sites["kolokol"].url, mock_world.sites["fjordposten"].url
+    store = SQLiteStore(mock_world.db)
+    try:
+        story = {row[0].split("/", 3)[-1]: row[1] for row in store.db.execute(
+            "SELECT u.url, a.story_id FROM article_urls u JOIN articles a ON a.id = u.article_id")}
+        lead = story["news/2026/11/19/leak-video"]
+        assert story["en/news/2026/11/19/prison-torture-videos-leaked"] == lead  # translation
+        assert story["amp/news/2026/11/19/leak-video-amp"] == lead  # exact copy, same article
+        # the only stories with several articles are ones that really are one story
+        may_join = [
+            {"news/2026/11/19/leak-video", "en/news/2026/11/19/prison-torture-videos-leaked",
+             "amp/news/2026/11/19/leak-video-amp", "nyheter/2026/11/19/lekkede-torturvideoer"},
+            {"news/2026/11/21/whistleblower-interview", "nyheter/2026/11/21/varsleren-sto-fram"},
+            # two statements by rights groups a day apart: the same story or not, both are fine
+            {"nyheter/2026/11/20/krever-uavhengig-gransking",
+             "en/news/2026/11/21/rights-groups-demand-inquiry"},
+        ]
+        members: dict[str, set[str]] = {}
+        for url, story_id in store.db.execute("SELECT canonical_url, story_id FROM articles"):
+            members.setdefault(story_id, set()).add(url.split("/", 3)[-1].split("?")[0])
+        for group in members.values():
+            if len(group) > 1:
+                assert any(group <= allowed for allowed in may_join), group
+    finally:
+        store.close()
+    shown = json.loads(mock_world.newsmon("story", lead, "--json").stdout)
+    assert {"ru", "en"} <= set(shown["languages"]) and shown["size"] >= 2
+    assert kolokol + "/amp/news/2026/11/19/leak-video-amp" in {
+        url for member in shown["members"] for url in member["urls"]}
+    collapsed = mock_world.newsmon("search", "Kolokol OR Колокол", "--json", "--limit", "50")
+    every = mock_world.newsmon("search", "Kolokol OR Колокол", "--all", "--json", "--limit", "50")
+    hits = [json.loads(line) for line in collapsed.stdout.splitlines()]
+    assert len({h["story_id"] for h in hits}) == len(hits)  # one hit per story
+    assert len(every.stdout.splitlines()) > len(hits)
+    assert fjordposten  # both outlets were crawled
