@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import urllib.error
 import urllib.request
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from crawler.items import PageItem
@@ -72,7 +72,7 @@ def extract(args: argparse.Namespace, ctx: Context) -> int:
             url=args.url if args.url and len(args.pages) == 1 else url, outlet=outlet_id,
             edition="", edition_language=edition_language, status=status, body=body,
             content_type=content_type, content_language=content_language,
-            fetched_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), hints=hints,
+            fetched_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), hints=hints,
         )
         try:
             article = page_to_article(item, min_words=crawl["min_words"], max_bytes=crawl["max_page_bytes"])

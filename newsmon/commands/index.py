@@ -10,6 +10,7 @@ import argparse
 import json
 from typing import TYPE_CHECKING
 
+from newsmon.commands.arguments import positive_int
 from newsmon.context import Context
 from newsmon.errors import ConfigError
 
@@ -34,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     a.set_defaults(handler=migrate_command)
 
     a = actions.add_parser("sync", help="push articles that are pending in the store")
-    a.add_argument("--batch-size", type=_positive, default=None,
+    a.add_argument("--batch-size", type=positive_int, default=None,
                    help="articles per bulk request (default: index.bulk_size)")
     a.add_argument("--retry-quarantined", action="store_true",
                    help="also retry articles Elasticsearch rejected before")
@@ -45,16 +46,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     a = actions.add_parser("status", help="index, mapping version and sync counts")
     a.add_argument("--json", action="store_true")
     a.set_defaults(handler=status)
-
-
-def _positive(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        number = 0
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value!r}")
-    return number
 
 
 def _backend(ctx: Context) -> ElasticsearchBackend:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from datetime import date
 
+from newsmon.commands.arguments import positive_int
 from newsmon.context import Context
 from newsmon.errors import NotFound, QueryError
 from newsmon.render import as_json, hit_lines, hit_record, one_line, safe_text, write_csv
@@ -23,8 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--from", dest="date_from", type=_date, help="published on or after YYYY-MM-DD")
     p.add_argument("--to", dest="date_to", type=_date, help="published on or before YYYY-MM-DD")
     p.add_argument("--sort", choices=SORTS, default="relevance")
-    p.add_argument("--limit", type=_positive, default=10, help="hits per page (default 10)")
-    p.add_argument("--page", type=_positive, default=1, help="page number (default 1)")
+    p.add_argument("--limit", type=positive_int, default=10, help="hits per page (default 10)")
+    p.add_argument("--page", type=positive_int, default=1, help="page number (default 1)")
     p.add_argument("--all", action="store_true", help="every article, not one per story")
     p.add_argument("--facets", action="store_true", help="also count hits per outlet, language, day")
     p.add_argument("--cross-lingual", action="store_true",
@@ -49,16 +50,6 @@ def _date(value: str) -> str:
         return date.fromisoformat(value).isoformat()
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
-
-
-def _positive(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        number = 0
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value!r}")
-    return number
 
 
 def search(args: argparse.Namespace, ctx: Context) -> int:
@@ -118,14 +109,14 @@ def show(args: argparse.Namespace, ctx: Context) -> int:
     for name, value in meta:
         if value:
             print(f"{name:>10}: {one_line(str(value))}", file=out)
-    print("", file=out)
+    print(file=out)
     print(safe_text(article.body), file=out)
     for t in article.translations:
         print(f"\n--- translation into {t.target}: {t.status}"
               + (f" ({t.model} {t.model_version})" if t.model else "") + " ---", file=out)
         if t.title or t.body:
             print(one_line(t.title), file=out)
-            print("", file=out)
+            print(file=out)
             print(safe_text(t.body), file=out)
     return 0
 

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 from newsmon.article import Article
+from newsmon.commands.arguments import positive_int
 from newsmon.context import Context
 
 ARTICLES_PER_BATCH = 32
@@ -25,18 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="articles translated by a model other than the one installed now")
     p.add_argument("--target", action="append", metavar="LANG",
                    help="target language (repeatable; default: translate.targets)")
-    p.add_argument("--limit", type=_positive, metavar="N", help="at most N articles per target")
+    p.add_argument("--limit", type=positive_int, metavar="N", help="at most N articles per target")
     p.set_defaults(handler=translate)
-
-
-def _positive(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        number = 0
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value!r}")
-    return number
 
 
 def translate(args: argparse.Namespace, ctx: Context) -> int:
