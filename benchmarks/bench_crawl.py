@@ -30,8 +30,8 @@ import trafilatura
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from newsmon.mocksite import outlet_definition  # noqa: E402
-from newsmon.mocksite.generate import generated_path  # noqa: E402
+from newsmon.mocksite import outlet_definition
+from newsmon.mocksite.generate import generated_path
 
 SITE = "kolokol"
 

@@ -26,10 +26,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from newsmon.article import Article, Translation
-from newsmon.dedup import Deduplicator, DedupOptions
-from newsmon.dedup.index import tune_connection
-from search.sqlite import SQLiteStore
+from pipelines.dedup import Deduplicator, DedupOptions
+from search.article import Article, Translation
+from search.store import SQLiteStore
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
 SYLLABLES = {  # space-separated, per language
@@ -134,8 +133,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="newsmon-bench-dedup-") as tmp:
         store = SQLiteStore(Path(tmp) / "bench.sqlite3")
         if args.cache_mb:
-            tune_connection(store.db, args.cache_mb)
-        dedup = Deduplicator(store, DedupOptions())
+            store.tune_for_matching(args.cache_mb)
+        dedup = Deduplicator(store, DedupOptions.defaults())
         loaded, load_seconds = 0, 0.0
         for size in sizes:
             started = time.perf_counter()
@@ -148,7 +147,7 @@ def main() -> int:
             print(file=sys.stderr)
             times = probe(dedup, corpus, args.probe)
             loaded += args.probe
-            stories = store.db.execute("SELECT count(*) FROM stories").fetchone()[0]
+            stories = store.dedup_index().story_count()
             size_mb = sum(p.stat().st_size for p in Path(tmp).iterdir()) / 1e6
             results.append((size, statistics.mean(times), statistics.median(times),
                             statistics.quantiles(times, n=20)[18], stories, size_mb))

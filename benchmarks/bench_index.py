@@ -40,12 +40,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from newsmon.article import Article
 from newsmon.mocksite.generate import synthetic_articles
+from search.article import Article
 from search.base import SearchRequest
 from search.elastic import ElasticsearchBackend
 from search.elastic_sync import sync_pending
-from search.sqlite import SQLiteStore
+from search.store import SQLiteStore
 
 
 def generate(count: int) -> list[Article]:

@@ -22,23 +22,24 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from newsmon.article import Article
 from newsmon.mocksite import SITES, articles
 from newsmon.mocksite.generate import synthetic_articles
-from newsmon.translation import argos
-from newsmon.translation.articles import ArticleTranslator
-from newsmon.translation.cache import TranslationCache
-from newsmon.translation.engine import (
+from newsmon.mocksite.tinymodel import BASE, TINY, build_package
+from pipelines.translate import argos
+from pipelines.translate.articles import ArticleTranslator
+from pipelines.translate.engine import (
     LENGTH_PENALTY,
     EngineSettings,
     TranslationEngine,
 )
-from newsmon.translation.splitter import split_text
-from newsmon.translation.tinymodel import BASE, TINY, build_package
+from pipelines.translate.splitter import split_text
+from search.article import Article
+from search.translation_cache import TranslationCache
 
 SITE_OF = {"ru": "kolokol", "nb": "fjordposten"}
 
@@ -156,10 +157,9 @@ def main() -> None:
     # a random model never stops on its own: without --model, every output is exactly
     # --output-tokens long on both sides, so both do the same work whatever the numerics
     fixed = args.model is None
-    settings = EngineSettings(device=args.device, compute_type=args.compute_type,
-                              threads=args.threads, beam_size=args.beam_size,
-                              batch_size=args.batch_size,
-                              max_decoding_length=args.output_tokens if fixed else 256)
+    settings = replace(EngineSettings.defaults(), device=args.device, compute_type=args.compute_type,
+                       threads=args.threads, beam_size=args.beam_size, batch_size=args.batch_size,
+                       max_decoding_length=args.output_tokens if fixed else 256)
     with tempfile.TemporaryDirectory(prefix="bench-translate-") as scratch:
         root = Path(scratch)
         dirs, package = install_model(args, root)

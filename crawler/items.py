@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from newsmon.article import Article, Translation
+from search.article import Article, Translation
 
 __all__ = ["Article", "PageItem", "Translation"]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from scrapy import Request, Spider, signals
@@ -11,12 +11,12 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
 
-from crawler.items import Article, PageItem
-from search.sqlite import SQLiteStore
+from crawler.items import Article
+from search.store import SQLiteStore
 
 
 def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class IncrementalMiddleware:

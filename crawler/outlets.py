@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 from urllib.parse import urlsplit
 
-from newsmon.errors import OutletError
+from search.errors import OutletError
 
 BUNDLED_DIR = Path(__file__).parent / "outlets"
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")

@@ -1,14 +1,20 @@
 """Scrapy settings of the newsmon project.
 
-Values that users tune come from newsmon.toml through the ``newsmon.addon.NewsmonAddon``
-addon (see ``newsmon/config.py`` for every default); this module only wires the components.
+Values that users tune come from newsmon.toml through the ``crawler.addon.NewsmonAddon``
+addon. Their defaults are written once, in ``crawler/config.py``; this module derives the
+``NEWSMON_*`` settings from them (so components read settings without fallbacks) and wires
+the components.
 """
+
+from crawler.config import Config
+
+globals().update(Config().scrapy_settings())
 
 BOT_NAME = "newsmon"
 SPIDER_LOADER_CLASS = "crawler.spiderloader.OutletSpiderLoader"
 NEWSPIDER_MODULE = "crawler.spiders"
 
-ADDONS = {"newsmon.addon.NewsmonAddon": 0}
+ADDONS = {"crawler.addon.NewsmonAddon": 0}
 
 ROBOTSTXT_OBEY = True
 
@@ -39,10 +45,10 @@ EXTENSIONS = {
 }
 
 ITEM_PIPELINES = {
-    "pipelines.normalize.NormalizePipeline": 100,
-    "pipelines.language.LanguagePipeline": 200,
-    "pipelines.translate.TranslatePipeline": 300,
-    "pipelines.dedup.DedupPipeline": 400,
+    "pipelines.normalize.pipeline.NormalizePipeline": 100,
+    "pipelines.language.pipeline.LanguagePipeline": 200,
+    "pipelines.translate.pipeline.TranslatePipeline": 300,
+    "pipelines.dedup.pipeline.DedupPipeline": 400,
     "pipelines.store.StorePipeline": 500,
     "pipelines.index.ElasticsearchPipeline": 600,
 }

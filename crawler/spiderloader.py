@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from scrapy import Request
-from scrapy.settings import BaseSettings
+from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 
+from crawler.config import load_config
 from crawler.outlets import Outlet, load_outlets
 from crawler.spiders.outlet import OutletSpider
-from newsmon.config import load_config
 
 
 def spider_class(outlet: Outlet) -> type[OutletSpider]:
@@ -39,8 +39,9 @@ class OutletSpiderLoader:
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> OutletSpiderLoader:
-        if settings.get("NEWSMON_OUTLET_DIRS") is None:
-            # `scrapy list` builds the loader without applying addons: read the config here
+        if (settings.getpriority("NEWSMON_OUTLET_DIRS") or 0) <= SETTINGS_PRIORITIES["project"]:
+            # `scrapy list` builds the loader without applying addons, so the value is still the
+            # project module's default: read the config here
             config = load_config(settings.get("NEWSMON_CONFIG") or None)
             return cls([str(p) for p in config.outlet_dirs])
         return cls(settings.getlist("NEWSMON_OUTLET_DIRS"))

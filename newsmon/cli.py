@@ -9,13 +9,14 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from typing import NoReturn, Sequence
+from collections.abc import Sequence
+from typing import NoReturn
 
+from crawler.config import load_config
 from newsmon import __version__
 from newsmon.commands import COMMAND_MODULES
-from newsmon.config import load_config
 from newsmon.context import Context
-from newsmon.errors import NewsmonError
+from search.errors import NewsmonError
 
 
 class _Parser(argparse.ArgumentParser):

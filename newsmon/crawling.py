@@ -8,9 +8,9 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
+from crawler.config import Config
 from crawler.outlets import load_outlets
-from newsmon.config import Config
-from newsmon.errors import NotFound
+from search.errors import NotFound
 
 
 def crawler_settings(config: Config, overrides: dict[str, Any] | None = None) -> Settings:

@@ -12,7 +12,8 @@ import dataclasses
 import json
 import re
 import unicodedata
-from typing import Any, Iterable, TextIO
+from collections.abc import Iterable
+from typing import Any, TextIO
 
 from search.base import MARK_END, MARK_START, SearchHit
 

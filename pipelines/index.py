@@ -22,11 +22,11 @@ from twisted.internet.task import LoopingCall
 from twisted.internet.threads import deferToThread
 from twisted.python.failure import Failure
 
-from newsmon.config import load_config
-from newsmon.errors import BackendUnavailable, NewsmonError
+from crawler.config import load_config
 from search.elastic import ElasticsearchBackend
 from search.elastic_sync import SyncReport, pending_count, push, sync_pending
-from search.sqlite import SQLiteStore
+from search.errors import BackendUnavailable, NewsmonError
+from search.store import SQLiteStore
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +74,8 @@ class ElasticsearchPipeline:
         return cls(
             index,
             store_path,
-            bulk_size=settings.getint("NEWSMON_INDEX_BULK_SIZE", index["bulk_size"]),
-            flush_interval=settings.getfloat("NEWSMON_INDEX_FLUSH_INTERVAL", index["flush_interval"]),
+            bulk_size=settings.getint("NEWSMON_INDEX_BULK_SIZE"),
+            flush_interval=settings.getfloat("NEWSMON_INDEX_FLUSH_INTERVAL"),
             stats=crawler.stats,
         )
 

@@ -7,7 +7,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 
 from crawler.items import Article
-from search.sqlite import SQLiteStore
+from search.store import SQLiteStore
 
 
 class StorePipeline:

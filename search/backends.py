@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from newsmon.config import Config
+from collections.abc import Mapping
+from typing import Any
+
 from search.base import SearchBackend
-from search.sqlite import SQLiteStore
+from search.store import SQLiteStore
 
 
-def open_backend(config: Config, store: SQLiteStore) -> SearchBackend:
-    """SQLite (the store itself) when ``index.url`` is empty, else Elasticsearch at that URL."""
-    if not config.section("index")["url"]:
+def open_backend(index: Mapping[str, Any], store: SQLiteStore) -> SearchBackend:
+    """SQLite (the store itself) when ``index["url"]`` is empty, else Elasticsearch at that URL.
+
+    ``index`` is the ``[index]`` section of the configuration.
+    """
+    if not index["url"]:
         return store
     from search.elastic import ElasticsearchBackend
 
-    return ElasticsearchBackend.from_config(config)
+    return ElasticsearchBackend.from_settings(index)

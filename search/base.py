@@ -1,16 +1,17 @@
 """The search interface every index backend implements, and the shapes it returns.
 
 The CLI, the pipelines and the web layer only talk to ``SearchBackend``; the embedded SQLite
-backend (``search.sqlite``) and Elasticsearch (``search.elastic``) both implement it, and one
+backend (``search.store``) and Elasticsearch (``search.elastic``) both implement it, and one
 contract test suite (``tests/test_search_contract.py``) runs against both.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, Sequence
+from typing import Protocol
 
-from newsmon.article import Article
+from search.article import Article
 
 # Snippets mark matched terms with these private-use characters; each renderer turns them into
 # its own markup (ANSI bold, **term**, <mark> after HTML-escaping), so untrusted text is never

@@ -14,60 +14,59 @@ Merged totals are an upper bound when forms match the same articles beyond the f
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 from search.base import SearchBackend, SearchHit, SearchRequest, SearchResult
 from search.query import ParsedQuery, Term, parse_query
 
-if TYPE_CHECKING:
-    from newsmon.context import Context
-    from newsmon.translation.engine import TranslationEngine
-
 ORIGINAL = "original"
 _WORD = re.compile(r"\w+", re.UNICODE)
 
+# (source, target, terms) -> the terms translated, or None when no model covers the pair.
+# The caller passes one in (newsmon's CLI wraps the translation engine), so search does not
+# depend on the translation stage.
+TermTranslator = Callable[[str, str, list[str]], "list[str] | None"]
 
-def cross_lingual_search(backend: SearchBackend, request: SearchRequest, ctx: Context) -> SearchResult:
-    """Search the query as given and translated into each indexed language; merge the hits."""
-    from newsmon.translation.engine import open_engine
 
+def cross_lingual_search(
+    backend: SearchBackend,
+    request: SearchRequest,
+    *,
+    query_language: str,
+    languages: Iterable[str],
+    translate_terms: TermTranslator,
+) -> tuple[SearchResult, list[str]]:
+    """Search the query as given and translated into each indexed language; merge the hits.
+
+    Returns the merged result and the languages that no model could translate the query into.
+    """
     parsed = parse_query(request.query)
-    query_language = str(ctx.config.section("translate")["targets"][0])
-    languages = [
-        code for code in sorted(ctx.store.stats()["by_language"])
+    wanted = [
+        code for code in sorted(languages)
         if code not in ("unknown", "", query_language)
         and (not request.languages or code in request.languages)
     ]
     forms: list[tuple[str, SearchRequest]] = [(ORIGINAL, request)]
-    if languages:
-        engine = open_engine(ctx.config, ctx.store.path)
-        try:
-            missing = []
-            for code in languages:
-                query = translate_query(parsed, engine, query_language, code)
-                if query is None:
-                    missing.append(code)
-                elif query != request.query:
-                    forms.append((f"{code}: {query}", replace(request, query=query, languages=[code])))
-        finally:
-            engine.close()
-        if missing:
-            pairs = ", ".join(f"{query_language}→{code}" for code in missing)
-            print(f"newsmon: note: no model for {pairs}: those articles are searched only"
-                  " through their stored translations", file=ctx.err)
-    return merge(backend, forms, request)
+    missing = []
+    for code in wanted:
+        query = translate_query(parsed, translate_terms, query_language, code)
+        if query is None:
+            missing.append(code)
+        elif query != request.query:
+            forms.append((f"{code}: {query}", replace(request, query=query, languages=[code])))
+    return merge(backend, forms, request), missing
 
 
 def translate_query(
-    parsed: ParsedQuery, engine: TranslationEngine, source: str, target: str
+    parsed: ParsedQuery, translate_terms: TermTranslator, source: str, target: str
 ) -> str | None:
     """The query with each term translated, in the same syntax; None without a model."""
-    route = engine.route(source, target)
-    if route is None:
-        return None
     terms = list(dict.fromkeys(t.text for t in (*parsed.terms(), *parsed.excluded)))
-    translated = dict(zip(terms, engine.translate(route, terms)))
+    translations = translate_terms(source, target, terms)
+    if translations is None:
+        return None
+    translated = dict(zip(terms, translations))
     groups = []
     for group in parsed.groups:
         rendered = [_render(term, translated[term.text], in_or=len(group) > 1) for term in group]

@@ -24,9 +24,7 @@ from elastic_transport import ConnectionError as TransportConnectionError
 from elastic_transport import ConnectionTimeout, TlsError
 from elasticsearch import ApiError, Elasticsearch, UnsupportedProductError
 
-from newsmon.article import Article
-from newsmon.config import Config
-from newsmon.errors import BackendUnavailable, ConfigError, NotFound, QueryError
+from search.article import Article
 from search.base import SearchRequest, SearchResult, UpsertReport
 from search.elastic_query import (
     AFTER,
@@ -37,6 +35,7 @@ from search.elastic_query import (
     read_hit,
 )
 from search.elastic_schema import ArticleSchema
+from search.errors import BackendUnavailable, ConfigError, NotFound, QueryError
 from search.query import parse_query
 
 log = logging.getLogger(__name__)
@@ -144,12 +143,8 @@ class ElasticsearchBackend:
             raise ConfigError(f"index.url {self.display_url!r}: {exc}") from None
 
     @classmethod
-    def from_config(cls, config: Config) -> ElasticsearchBackend:
-        return cls.from_settings(config.section("index"))
-
-    @classmethod
     def from_settings(cls, index: dict[str, Any]) -> ElasticsearchBackend:
-        """From the ``[index]`` section of the configuration (see ``newsmon.config``)."""
+        """From the ``[index]`` section of the configuration (see ``crawler.config``)."""
         return cls(
             index["url"],
             name=index["name"],

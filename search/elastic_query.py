@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from newsmon.errors import QueryError
 from search.base import MARK_END, MARK_START, SearchHit, SearchRequest
 from search.elastic_schema import ArticleSchema
+from search.errors import QueryError
 from search.query import ParsedQuery, Term
 
 SNIPPET_CHARS = 200  # about FTS5's 32-token snippet

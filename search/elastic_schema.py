@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field, fields
 from importlib import resources
 from typing import Any
 
-from newsmon.article import Article, Translation
+from search.article import Article, Translation
 
 TEMPLATE_FILE = "articles.json"
 _ARTICLE_FIELDS = tuple(f.name for f in fields(Article))

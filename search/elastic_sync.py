@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from search.elastic import ElasticsearchBackend
-from search.sqlite import SQLiteStore
+from search.store import SQLiteStore
 
 ALL_STATES = ("pending", "synced", "quarantined")
 
@@ -123,8 +123,7 @@ def sync_pending(
 
 
 def pending_count(store: SQLiteStore) -> int:
-    row = store.db.execute("SELECT count(*) FROM articles WHERE index_state = 'pending'").fetchone()
-    return int(row[0])
+    return store.pending_index_count()
 
 
 def migrate(

@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.plugins.mocksite",
     "tests.plugins.elastic",
     "tests.plugins.argos",
+    "tests.plugins.store",
 ]

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from newsmon.config import DEFAULTS, load_config
-from newsmon.errors import ConfigError
+from crawler.config import DEFAULTS, load_config
+from search.errors import ConfigError
 
 
 def test_defaults_without_a_file():

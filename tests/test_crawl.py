@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
-from newsmon.extract import clean_text
 from newsmon.mocksite import articles, special_urls
-from search.sqlite import SQLiteStore
-from tests.plugins.mocksite import MockWorld, SITES, start_site_process
+from pipelines.normalize.extract import clean_text
+from search.store import SQLiteStore
+from tests.plugins.mocksite import SITES, MockWorld, open_world
 
 ARTICLE_PATH = re.compile(r"^/((en|amp|private)/)*(news|nyheter)/\d{4}/\d{2}/\d{2}/[a-z0-9-]+$")
 
@@ -26,19 +26,9 @@ def _stored_specs(site: str):
 @pytest.fixture(scope="module")
 def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     """Crawl both sites twice; keep both runs' statistics and request logs."""
-    from newsmon.mocksite import outlet_definition
-    import os
-
     root = tmp_path_factory.mktemp("crawl")
-    sites = {name: start_site_process(name) for name in SITES}
-    outlets_dir = root / "outlets"
-    outlets_dir.mkdir()
-    for name, site in sites.items():
-        (outlets_dir / f"{name}.toml").write_text(outlet_definition(name, site.url), encoding="utf-8")
-    env = {**os.environ, "NEWSMON_DB": str(root / "db.sqlite3"), "NEWSMON_OUTLETS": str(outlets_dir),
-           "NEWSMON_DATA_DIR": str(root / "data"), "NEWSMON_CONFIG": ""}
-    world = MockWorld(sites, outlets_dir, root / "db.sqlite3", env)
-    try:
+    with open_world(root, NEWSMON_CONFIG="") as world:
+        sites = world.sites
         first = json.loads(world.newsmon("crawl", *SITES, "--json", "--progress", "0").stdout)
         first_log = {name: site.requests() for name, site in sites.items()}
         for site in sites.values():
@@ -49,10 +39,6 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         second_log = {name: site.requests() for name, site in sites.items()}
         yield {"world": world, "first": first, "second": second, "first_log": first_log,
                "second_log": second_log, "snapshot": snapshot}
-    finally:
-        for site in sites.values():
-            site.process.kill()
-            site.process.wait(timeout=10)
 
 
 @pytest.fixture

@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from scrapy.exceptions import NotConfigured
-from scrapy.utils.test import get_crawler
 
-from newsmon.article import Article, Translation
 from newsmon.cli import main
-from newsmon.dedup import Deduplicator, DedupOptions, resolve_story
-from newsmon.dedup.evalset import Source, load_sources
-from newsmon.dedup.text import name_key, signals
-from newsmon.errors import ConfigError
-from pipelines.dedup import DedupPipeline
+from pipelines.dedup import Deduplicator, DedupOptions, resolve_story
+from pipelines.dedup.evalset import Source, load_sources
+from pipelines.dedup.pipeline import DedupPipeline
+from pipelines.dedup.text import name_key, signals
+from search.article import Article, Translation
 from search.base import SearchRequest
-from search.sqlite import SQLiteStore
+from search.errors import ConfigError
+from search.store import SQLiteStore
+from tests.plugins.environment import newsmon_crawler
 
 EVAL_DIR = Path(__file__).parent / "data" / "dedup_eval"
 
@@ -30,15 +29,8 @@ def sources() -> dict[str, Source]:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[SQLiteStore]:
-    store = SQLiteStore(tmp_path / "store.sqlite3")
-    yield store
-    store.close()
-
-
-@pytest.fixture
 def dedup(store: SQLiteStore) -> Deduplicator:
-    return Deduplicator(store, DedupOptions())
+    return Deduplicator(store, DedupOptions.defaults())
 
 
 def article(source: Source, *, url: str = "", outlet: str = "", title: str = "", body: str = "",
@@ -183,14 +175,14 @@ def test_index_persists_and_a_changed_setting_asks_for_rebuild(tmp_path, sources
     path = tmp_path / "persist.sqlite3"
     source = sources["e06-rights-groups-letter/en"]
     store = SQLiteStore(path)
-    original = add(Deduplicator(store, DedupOptions()), store, article(source))
+    original = add(Deduplicator(store, DedupOptions.defaults()), store, article(source))
     store.close()
 
     store = SQLiteStore(path)
-    copy = add(Deduplicator(store, DedupOptions()), store,
+    copy = add(Deduplicator(store, DedupOptions.defaults()), store,
                article(source, url="https://copy.example/1", body=source.body + "\n\nRead more."))
     assert copy.story_id == original.story_id and copy.outcome == "joined"
-    changed = dataclasses.replace(DedupOptions(), shingle_size=3)
+    changed = dataclasses.replace(DedupOptions.defaults(), shingle_size=3)
     with pytest.raises(ConfigError, match="dedup rebuild"):
         Deduplicator(store, changed)
     store.close()
@@ -202,7 +194,7 @@ def test_rebuild_keeps_ids_and_aliases_ids_that_vanish(store, dedup, sources):
     # pretend an older version of newsmon had put the roundup into a story of its own
     store.db.execute("UPDATE articles SET story_id = 'sold' WHERE canonical_url = ?",
                      ("https://roundup.example/today",))
-    report = Deduplicator(store, DedupOptions()).rebuild()
+    report = Deduplicator(store, DedupOptions.defaults()).rebuild()
     after = dict(store.db.execute("SELECT canonical_url, story_id FROM articles").fetchall())
     assert (report.articles, report.stories, report.kept_ids) == (4, 2, 2)
     assert (report.aliased_ids, report.changed_articles) == (1, 1)
@@ -216,11 +208,11 @@ def test_update_clusters_articles_stored_while_dedup_was_off(store, sources):
     source = sources["e03-criminal-case/ru"]
     store.upsert([article(source), article(source, url="https://copy.example/ru",
                                            body=source.body + "\n\nЧитайте также.")])
-    outcomes = Deduplicator(store, DedupOptions()).update()
+    outcomes = Deduplicator(store, DedupOptions.defaults()).update()
     assert outcomes == {"new": 1, "joined": 1}
     stories = {row[0] for row in store.db.execute("SELECT story_id FROM articles")}
     assert len(stories) == 1 and "" not in stories
-    assert Deduplicator(store, DedupOptions()).update() == {}  # nothing left to do
+    assert Deduplicator(store, DedupOptions.defaults()).update() == {}  # nothing left to do
 
 
 def test_an_assignment_only_looks_up_indexes(store, dedup, sources):
@@ -269,7 +261,7 @@ def cli_store(tmp_path, monkeypatch, sources):
     path = tmp_path / "cli.sqlite3"
     monkeypatch.setenv("NEWSMON_DB", str(path))
     store = SQLiteStore(path)
-    dedup = Deduplicator(store, DedupOptions())
+    dedup = Deduplicator(store, DedupOptions.defaults())
     stories = _merge_two_stories(dedup, store, sources)
     store.close()
     return stories
@@ -302,15 +294,13 @@ def test_dedup_rebuild_and_update_commands(cli_store, capsys):
 
 # -- pipeline ------------------------------------------------------------------------------------
 def test_pipeline_is_off_when_disabled(tmp_path):
-    crawler = get_crawler(settings_dict={"NEWSMON_DEDUP_ENABLED": False,
-                                         "NEWSMON_STORE_PATH": str(tmp_path / "x.sqlite3")})
+    crawler = newsmon_crawler(NEWSMON_DEDUP_ENABLED=False, NEWSMON_STORE_PATH=str(tmp_path / "x.sqlite3"))
     with pytest.raises(NotConfigured, match="NEWSMON_DEDUP_ENABLED"):
         DedupPipeline.from_crawler(crawler)
 
 
 def test_pipeline_sets_story_ids_counts_outcomes_and_survives_failures(tmp_path, sources):
-    crawler = get_crawler(settings_dict={"NEWSMON_STORE_PATH": str(tmp_path / "p.sqlite3"),
-                                         "NEWSMON_DEDUP_NEAR_THRESHOLD": 0.6})
+    crawler = newsmon_crawler(NEWSMON_STORE_PATH=str(tmp_path / "p.sqlite3"), NEWSMON_DEDUP_NEAR_THRESHOLD=0.6)
     pipeline = DedupPipeline.from_crawler(crawler)
     assert pipeline.options.near_threshold == 0.6
     pipeline.open_spider()

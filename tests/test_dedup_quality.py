@@ -1,8 +1,8 @@
 """Quality gate for story clustering: pairwise precision and recall on the labeled set.
 
-The set is built by newsmon/dedup/evalset.py from the hand-written sources in
+The set is built by pipelines/dedup/evalset.py from the hand-written sources in
 tests/data/dedup_eval; the scores may not drop below tests/data/dedup_baseline.json (recorded with
-``python -m newsmon.dedup.evalset tests/data/dedup_eval --record tests/data/dedup_baseline.json``)
+``python -m pipelines.dedup.evalset tests/data/dedup_eval --record tests/data/dedup_baseline.json``)
 nor below the project's targets.
 """
 
@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from newsmon.dedup import DedupOptions
-from newsmon.dedup.evalset import Report, build_items, label, load_sources, run
-from newsmon.dedup.text import words
+from pipelines.dedup import DedupOptions
+from pipelines.dedup.evalset import Report, build_items, label, load_sources, run
+from pipelines.dedup.text import words
 
 DATA = Path(__file__).parent / "data"
 SOURCES = DATA / "dedup_eval"
@@ -24,7 +24,7 @@ BASELINE = json.loads((DATA / "dedup_baseline.json").read_text(encoding="utf-8")
 
 @pytest.fixture(scope="module")
 def reports() -> dict[str, Report]:
-    return run(SOURCES, DedupOptions())
+    return run(SOURCES, DedupOptions.defaults())
 
 
 @pytest.mark.parametrize("scenario", ["with_translations", "without_translations"])

@@ -13,7 +13,6 @@ import datetime
 import http.client
 import json
 import logging
-import os
 import signal
 import ssl
 import subprocess
@@ -29,14 +28,14 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from newsmon.article import Article, Translation
 from newsmon.cli import main
-from newsmon.errors import BackendUnavailable, ConfigError, NotFound
+from search.article import Article, Translation
 from search.base import SearchRequest
 from search.elastic import ElasticsearchBackend
 from search.elastic_schema import ArticleSchema, load_template
 from search.elastic_sync import migrate, pending_count, push, sync_pending
-from search.sqlite import SQLiteStore
+from search.errors import BackendUnavailable, ConfigError, NotFound
+from search.store import SQLiteStore
 from tests.plugins.elastic import NoidaServer, free_port
 
 WORDS = {
@@ -60,13 +59,6 @@ def make_articles(count: int, start: int = 0) -> list[Article]:
             published=f"2026-11-{1 + n % 28:02d}T10:00:00Z",
         ))
     return articles
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SQLiteStore]:
-    s = SQLiteStore(tmp_path / "store.sqlite3")
-    yield s
-    s.close()
 
 
 @pytest.fixture
@@ -559,7 +551,7 @@ def test_a_client_server_version_mismatch_is_explained(proxy, index_name):
 
 
 def test_settings_from_config(monkeypatch, tmp_path):
-    from newsmon.config import load_config
+    from crawler.config import load_config
 
     (tmp_path / "newsmon.toml").write_text(
         '[index]\nurl = "https://es.example:9200"\nname = "news"\nverify_certs = false\n'
@@ -567,7 +559,7 @@ def test_settings_from_config(monkeypatch, tmp_path):
     monkeypatch.setenv("NEWSMON_ES_PASSWORD", SECRET_PASSWORD)
     monkeypatch.setenv("NEWSMON_ES_USERNAME", "reader")
     config = load_config(tmp_path / "newsmon.toml")
-    backend = ElasticsearchBackend.from_config(config)
+    backend = ElasticsearchBackend.from_settings(config.section("index"))
     assert (backend.url, backend.name) == ("https://es.example:9200", "news")
     node = backend.client.transport.node_pool.all()[0].config
     assert node.verify_certs is False
@@ -579,11 +571,11 @@ def test_settings_from_config(monkeypatch, tmp_path):
 # -- the pipeline, through real crawls ----------------------------------------------------------
 def test_pipeline_is_off_without_an_index_url():
     from scrapy.exceptions import NotConfigured
-    from scrapy.utils.test import get_crawler
 
     from pipelines.index import ElasticsearchPipeline
+    from tests.plugins.environment import newsmon_crawler
 
-    crawler = get_crawler(settings_dict={"NEWSMON_INDEX_URL": "", "NEWSMON_STORE_PATH": "x"})
+    crawler = newsmon_crawler(NEWSMON_INDEX_URL="", NEWSMON_STORE_PATH="x")
     with pytest.raises(NotConfigured, match="NEWSMON_INDEX_URL is not set"):
         ElasticsearchPipeline.from_crawler(crawler)
 
@@ -591,25 +583,14 @@ def test_pipeline_is_off_without_an_index_url():
 @pytest.fixture
 def crawl_world(tmp_path: Path) -> Iterator[dict]:
     """The kolokol mock site with 100 generated articles, and an environment for the CLI."""
-    from newsmon.mocksite import outlet_definition
-    from tests.plugins.mocksite import start_site_process
+    from tests.plugins.mocksite import open_world
 
-    site = start_site_process("kolokol", "--generated", "100")
-    outlets = tmp_path / "outlets"
-    outlets.mkdir()
-    (outlets / "kolokol.toml").write_text(outlet_definition("kolokol", site.url), encoding="utf-8")
-    (tmp_path / "newsmon.toml").write_text(
+    config = tmp_path / "newsmon.toml"
+    config.write_text(
         "[index]\nbulk_size = 5\nflush_interval = 0.2\nmax_retries = 1\nretry_backoff = 0.05\n"
         "[translate]\nenabled = false\n", encoding="utf-8")
-    env = {**os.environ, "NEWSMON_DB": str(tmp_path / "db.sqlite3"),
-           "NEWSMON_OUTLETS": str(outlets), "NEWSMON_DATA_DIR": str(tmp_path / "data"),
-           "NEWSMON_CONFIG": str(tmp_path / "newsmon.toml"),
-           "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    try:
-        yield {"env": env, "db": tmp_path / "db.sqlite3"}
-    finally:
-        site.process.kill()
-        site.process.wait(timeout=10)
+    with open_world(tmp_path, ("kolokol",), "--generated", "100", NEWSMON_CONFIG=str(config)) as world:
+        yield {"env": world.env, "db": world.db}
 
 
 def stored_in(db: Path) -> tuple[set[str], dict[str, int]]:

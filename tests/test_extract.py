@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from newsmon.encoding import decode_html
-from newsmon.extract import NotAnArticle, clean_text, extract_article, to_utc
+from pipelines.normalize.encoding import decode_html
+from pipelines.normalize.extract import NotAnArticle, clean_text, extract_article, to_utc
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 NB_HINTS = {

@@ -8,19 +8,18 @@ either figure drop below it. Raise the baseline when extraction gets better.
 from __future__ import annotations
 
 import json
+import tomllib
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 from lxml import html as lxml_html
 
-import tomllib
-
 from crawler.items import PageItem
 from crawler.outlets import parse_outlet
-from newsmon.extract import clean_text
 from newsmon.mocksite import articles, outlet_definition, start_site
-from pipelines.normalize import page_to_article
+from pipelines.normalize.extract import clean_text
+from pipelines.normalize.page import page_to_article
 
 BASELINE = Path(__file__).parent / "data" / "extraction_baseline.json"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from newsmon.language import LanguageDetector, normalize_code
+from pipelines.language.detect import LanguageDetector, normalize_code
 
 RU = ("Следственный комитет начал проверку после публикации видеозаписей, на которых сотрудники "
       "колонии избивают заключённых. В управлении ФСИН заявили, что записи могли быть смонтированы, "

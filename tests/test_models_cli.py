@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from crawler.config import data_dir
 from newsmon.cli import main
-from newsmon.config import data_dir
 from tests.plugins.argos import ArgosPackages, PackageIndexServer, closed_port_url
 
 

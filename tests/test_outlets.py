@@ -8,7 +8,7 @@ import pytest
 
 from crawler.outlets import load_outlets
 from crawler.spiderloader import OutletSpiderLoader
-from newsmon.errors import OutletError
+from search.errors import OutletError
 
 GOOD = """
 id = "example"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from newsmon.errors import QueryError
+from search.errors import QueryError
 from search.query import Term, parse_query, to_fts5
 
 

@@ -13,11 +13,11 @@ from dataclasses import replace
 
 import pytest
 
-from newsmon.article import Article, Translation
-from newsmon.errors import QueryError
+from search.article import Article, Translation
 from search.base import MARK_END, MARK_START, SearchBackend, SearchRequest
 from search.elastic import ElasticsearchBackend
-from search.sqlite import SQLiteStore
+from search.errors import QueryError
+from search.store import SQLiteStore
 
 KOLOKOL = "https://kolokol.example"
 FJORD = "https://fjordposten.example"

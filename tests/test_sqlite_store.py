@@ -6,18 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from newsmon.article import Article, Translation
+from search.article import Article, Translation
 from search.base import SearchRequest
-from search.sqlite import SQLiteStore
+from search.store import SQLiteStore
 
 BODY = "Видео пыток из колонии попало в сеть. Служба исполнения наказаний отрицает подлинность записей."
-
-
-@pytest.fixture
-def store(tmp_path: Path):
-    store = SQLiteStore(tmp_path / "store.sqlite3")
-    yield store
-    store.close()
 
 
 def article(url: str, body: str = BODY, **extra) -> Article:
@@ -66,11 +59,12 @@ def test_fetch_log(store: SQLiteStore):
 def test_iter_articles_pages_through_everything(store: SQLiteStore):
     store.upsert([article(f"https://k.example/{i}", body=f"{BODY} {i}") for i in range(450)])
     assert sum(1 for _ in store.iter_articles()) == 450
-    assert sum(1 for _ in store.iter_articles("outlet = ?", ("other",))) == 0
+    assert sum(1 for _ in store.articles_translated_into("en")) == 0  # a filtered iteration
+    assert sum(1 for _ in store.articles_pending_translation("en")) == 450
 
 
 def test_an_unwritable_location_is_a_user_error(tmp_path: Path):
-    from newsmon.errors import ConfigError
+    from search.errors import ConfigError
 
     blocker = tmp_path / "file"
     blocker.write_text("x")

@@ -9,28 +9,29 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 from scrapy.exceptions import NotConfigured
-from scrapy.utils.test import get_crawler
 
-from newsmon.article import Article
+from crawler.config import load_config
 from newsmon.cli import main
-from newsmon.config import load_config
 from newsmon.context import Context
-from newsmon.translation import argos
-from newsmon.translation.articles import ArticleTranslator
-from newsmon.translation.cache import TranslationCache
-from newsmon.translation.engine import EngineSettings, TranslationEngine
-from newsmon.translation.splitter import split_text
-from pipelines.translate import TranslatePipeline
+from pipelines.translate import argos
+from pipelines.translate.articles import ArticleTranslator
+from pipelines.translate.engine import EngineSettings, TranslationEngine
+from pipelines.translate.pipeline import TranslatePipeline
+from pipelines.translate.splitter import split_text
+from search.article import Article
 from search.base import SearchRequest
-from search.crosslingual import cross_lingual_search, translate_query
+from search.crosslingual import translate_query
 from search.query import parse_query
-from search.sqlite import SQLiteStore
+from search.store import SQLiteStore
+from search.translation_cache import TranslationCache
 from tests.plugins.argos import ArgosPackages, RecordingProxy
+from tests.plugins.environment import newsmon_crawler
 from tests.plugins.mocksite import MockWorld
 
 RU_BODY = (
@@ -63,7 +64,7 @@ def install(*paths: Path) -> argos.ArgosDirs:
 
 def engine_for(dirs: argos.ArgosDirs, store: Path | None, spies: dict, **settings) -> TranslationEngine:
     engine = TranslationEngine.open(
-        dirs, EngineSettings(**settings), TranslationCache(store) if store else None
+        dirs, replace(EngineSettings.defaults(), **settings), TranslationCache(store) if store else None
     )
     real = engine._translator
 
@@ -214,7 +215,7 @@ def test_pivot_through_english_when_no_direct_model(argos_packages: ArgosPackage
 
 
 def test_a_paragraph_already_in_the_target_language_is_copied(argos_packages: ArgosPackages):
-    from newsmon.language import LanguageDetector
+    from pipelines.language.detect import LanguageDetector
 
     dirs = install(argos_packages.ru_en)
     spies: dict = {}
@@ -230,20 +231,14 @@ def test_a_paragraph_already_in_the_target_language_is_copied(argos_packages: Ar
 
 # -- the pipeline ---------------------------------------------------------------------------------
 
-def _crawler(**settings):
-    base = load_config().scrapy_settings()
-    base.update(settings)
-    return get_crawler(settings_dict=base)
-
-
 def test_pipeline_is_off_when_translation_is_disabled():
     with pytest.raises(NotConfigured, match="NEWSMON_TRANSLATE_ENABLED"):
-        TranslatePipeline.from_crawler(_crawler(NEWSMON_TRANSLATE_ENABLED=False))
+        TranslatePipeline.from_crawler(newsmon_crawler(NEWSMON_TRANSLATE_ENABLED=False))
 
 
 def test_pipeline_can_leave_translation_to_a_later_stage(argos_packages: ArgosPackages):
     install(argos_packages.ru_en)
-    crawler = _crawler(NEWSMON_TRANSLATE_DURING_CRAWL=False)
+    crawler = newsmon_crawler(NEWSMON_TRANSLATE_DURING_CRAWL=False)
     pipeline = TranslatePipeline.from_crawler(crawler)
     pipeline.open_spider()
     try:
@@ -267,8 +262,8 @@ def test_query_translation_keeps_the_query_syntax(argos_packages: ArgosPackages,
         ("prison torture", "пытки в колониях"), ("leak", "утечка"), ("denial", "отрицание")])
     engine = engine_for(dirs, store, {})
     parsed = parse_query('"prison torture" OR leak -denial')
-    assert translate_query(parsed, engine, "en", "ru") == '"пытки в колониях" OR утечка -отрицание'
-    assert translate_query(parsed, engine, "en", "nb") is None
+    assert translate_query(parsed, engine.translate_terms, "en", "ru") == '"пытки в колониях" OR утечка -отрицание'
+    assert translate_query(parsed, engine.translate_terms, "en", "nb") is None
 
 
 def test_cross_lingual_search_finds_an_untranslated_article(
@@ -286,7 +281,7 @@ def test_cross_lingual_search_finds_an_untranslated_article(
     try:
         plain = ctx.backend.search(SearchRequest("torture"))
         assert [h.id for h in plain.hits] == [en.id]
-        result = cross_lingual_search(ctx.backend, SearchRequest("torture"), ctx)
+        result = ctx.cross_lingual_search(SearchRequest("torture"))
     finally:
         ctx.close()
     forms = {hit.id: hit.matched_form for hit in result.hits}

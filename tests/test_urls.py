@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from newsmon.urls import canonicalize
+from crawler.urls import canonicalize
 
 
 @pytest.mark.parametrize("url, expected", [

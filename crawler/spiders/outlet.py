@@ -7,8 +7,9 @@ is specific to an outlet. Only URLs matching the outlet's ``article_pattern`` ar
 from __future__ import annotations
 
 import gzip
-from datetime import datetime, timezone
-from typing import Any, AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 import feedparser
 import scrapy
@@ -19,7 +20,7 @@ from twisted.python.failure import Failure
 
 from crawler.items import PageItem
 from crawler.outlets import Edition, Outlet
-from newsmon.urls import canonicalize
+from crawler.urls import canonicalize
 
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # the sitemaps.org limit, uncompressed
 
@@ -103,7 +104,7 @@ class OutletSpider(scrapy.Spider):
             body=response.body,
             content_type=_header(response, b"Content-Type"),
             content_language=_header(response, b"Content-Language"),
-            fetched_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            fetched_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             requested_urls=list(response.meta.get("redirect_urls", [])),
             hints=dict(self.outlet.hints),
         )

@@ -1,7 +1,7 @@
 """CLI sub-commands, one module per family; each module has ``register(subparsers)``.
 
 A handler takes ``(args, ctx)`` where ``ctx`` is a ``newsmon.context.Context`` and returns the
-exit code. User errors are raised as ``newsmon.errors.NewsmonError`` and printed as one line.
+exit code. User errors are raised as ``search.errors.NewsmonError`` and printed as one line.
 """
 
 COMMAND_MODULES = [

@@ -7,7 +7,7 @@ import json
 
 from newsmon.context import Context
 from newsmon.crawling import run_crawl, summary_lines
-from newsmon.errors import ConfigError
+from search.errors import ConfigError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 from newsmon.context import Context
-from newsmon.errors import NotFound
 from newsmon.render import as_json, one_line
+from search.errors import NotFound
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,42 +30,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _deduplicator(ctx: Context):
-    from newsmon.dedup import Deduplicator, DedupOptions
+    from pipelines.dedup import Deduplicator, DedupOptions
 
     return Deduplicator(ctx.store, DedupOptions.from_config(ctx.config))
 
 
-def story_members(store, story_id: str) -> list[dict[str, Any]]:
-    """Members of a live story, oldest first, each with all the URLs it was seen under."""
-    rows = store.db.execute(
-        "SELECT id, outlet, language, published, canonical_url, title FROM articles"
-        " WHERE story_id = ? OR (story_id = '' AND id = ?)"
-        " ORDER BY coalesce(published, first_seen), rowid",
-        (story_id, story_id),
-    ).fetchall()
-    members = []
-    for row in rows:
-        urls = [u[0] for u in store.db.execute(
-            "SELECT url FROM article_urls WHERE article_id = ? ORDER BY rowid", (row["id"],)
-        )]
-        members.append({
-            "id": row["id"], "outlet": row["outlet"], "language": row["language"],
-            "published": row["published"], "url": row["canonical_url"], "title": row["title"],
-            "urls": urls,
-        })
-    return members
-
-
 def story(args: argparse.Namespace, ctx: Context) -> int:
-    from newsmon.dedup import resolve_story
-    from newsmon.dedup.index import DedupIndex
-
     store = ctx.store
-    DedupIndex(store.db)  # a store that never ran dedup has no story tables yet
-    story_id = resolve_story(store.db, args.id)
+    store.dedup_index()  # a store that never ran dedup has no story tables yet
+    story_id = store.resolve_story(args.id)
     if story_id is None:
         raise NotFound(f"no story or article with id {args.id}")
-    members = story_members(store, story_id)
+    members = store.story_members(story_id)
     if not members:
         raise NotFound(f"story {story_id} has no stored articles")
     outlets = sorted({m["outlet"] for m in members})

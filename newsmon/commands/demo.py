@@ -14,7 +14,7 @@ from newsmon.context import Context
 from newsmon.crawling import run_crawl, summary_lines
 from newsmon.render import hit_lines
 from search.base import SearchRequest
-from search.sqlite import SQLiteStore
+from search.store import SQLiteStore
 
 DEMO_QUERIES = [
     ("пытки", "a Russian word: Russian articles"),

@@ -11,11 +11,11 @@ from pathlib import Path
 from crawler.items import PageItem
 from crawler.outlets import load_outlets
 from newsmon.context import Context
-from newsmon.errors import NotFound
-from newsmon.language import LanguageDetector
 from newsmon.render import as_json
-from pipelines.language import apply_language
-from pipelines.normalize import PageDropped, page_to_article
+from pipelines.language.detect import LanguageDetector, apply_language
+from pipelines.normalize.extract import NotAnArticle
+from pipelines.normalize.page import page_to_article
+from search.errors import NotFound
 
 FIELDS = ["title", "body", "authors", "published", "updated", "section", "tags", "language",
           "language_probability", "language_source", "canonical_url", "raw_sha256"]
@@ -76,7 +76,7 @@ def extract(args: argparse.Namespace, ctx: Context) -> int:
         )
         try:
             article = page_to_article(item, min_words=crawl["min_words"], max_bytes=crawl["max_page_bytes"])
-        except PageDropped as exc:
+        except NotAnArticle as exc:
             print(as_json({"page": page, "dropped": exc.reason, "detail": str(exc)}), file=ctx.out)
             failures += 1
             continue

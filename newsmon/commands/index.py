@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from newsmon.commands.arguments import positive_int
 from newsmon.context import Context
-from newsmon.errors import ConfigError
+from search.errors import ConfigError
 
 if TYPE_CHECKING:  # the Elasticsearch client takes half a second to import: only when used
     from search.elastic import ElasticsearchBackend
@@ -123,14 +123,11 @@ def status(args: argparse.Namespace, ctx: Context) -> int:
 
     backend = _backend(ctx)
     states = ctx.store.stats()["index_state"]
-    quarantined = ctx.store.db.execute(
-        "SELECT id, index_error FROM articles WHERE index_state = 'quarantined'"
-        " ORDER BY rowid LIMIT 5"
-    ).fetchall()
+    quarantined = ctx.store.quarantined_examples(5)
     report = {"store": {state: states.get(state, 0) for state in ALL_STATES}}
     report["elasticsearch"] = backend.status()
     if args.json:
-        report["quarantined_examples"] = {row["id"]: row["index_error"] for row in quarantined}
+        report["quarantined_examples"] = quarantined
         print(json.dumps(report, ensure_ascii=False), file=ctx.out)
         return 0
     es = report["elasticsearch"]
@@ -142,6 +139,6 @@ def status(args: argparse.Namespace, ctx: Context) -> int:
     store = report["store"]
     print(f"store: {store['synced']} synced, {store['pending']} pending,"
           f" {store['quarantined']} quarantined", file=ctx.out)
-    for row in quarantined:
-        print(f"  quarantined {row['id']}: {row['index_error']}", file=ctx.out)
+    for article_id, error in quarantined.items():
+        print(f"  quarantined {article_id}: {error}", file=ctx.out)
     return 0

@@ -36,14 +36,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _dirs(ctx: Context):
-    from newsmon.translation.argos import ArgosDirs
+    from pipelines.translate.argos import ArgosDirs
 
     return ArgosDirs.from_config(ctx.config)
 
 
 def list_models(args: argparse.Namespace, ctx: Context) -> int:
-    from newsmon.translation import argos
-    from newsmon.translation.engine import TranslationEngine
+    from pipelines.translate import argos
+    from pipelines.translate.engine import TranslationEngine
 
     dirs = _dirs(ctx)
     packages = argos.installed_packages(dirs)
@@ -76,7 +76,7 @@ def list_models(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def install(args: argparse.Namespace, ctx: Context) -> int:
-    from newsmon.translation import argos
+    from pipelines.translate import argos
 
     info = argos.install_from_index(_dirs(ctx), args.from_code, args.to_code)
     print(f"installed {info.name} {info.version} ({info.pair}) in {info.path}", file=ctx.out)
@@ -85,7 +85,7 @@ def install(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def install_file(args: argparse.Namespace, ctx: Context) -> int:
-    from newsmon.translation import argos
+    from pipelines.translate import argos
 
     info = argos.install_file(_dirs(ctx), args.path)
     print(f"installed {info.name} {info.version} ({info.pair}) in {info.path}", file=ctx.out)
@@ -94,7 +94,7 @@ def install_file(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def remove(args: argparse.Namespace, ctx: Context) -> int:
-    from newsmon.translation import argos
+    from pipelines.translate import argos
 
     for info in argos.remove(_dirs(ctx), args.from_code, args.to_code):
         print(f"removed {info.name} {info.version} ({info.pair})", file=ctx.out)

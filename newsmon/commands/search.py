@@ -7,9 +7,9 @@ from datetime import date
 
 from newsmon.commands.arguments import positive_int
 from newsmon.context import Context
-from newsmon.errors import NotFound, QueryError
 from newsmon.render import as_json, hit_lines, hit_record, one_line, safe_text, write_csv
 from search.base import SORTS, SearchRequest
+from search.errors import NotFound, QueryError
 
 CSV_COLUMNS = ["id", "title", "url", "outlet", "language", "published", "score", "snippet",
                "translated_title", "story_id", "story_size", "matched_form"]
@@ -62,9 +62,7 @@ def search(args: argparse.Namespace, ctx: Context) -> int:
         collapse=not args.all, facets=args.facets,
     )
     if args.cross_lingual:
-        from search.crosslingual import cross_lingual_search
-
-        result = cross_lingual_search(ctx.backend, request, ctx)
+        result = ctx.cross_lingual_search(request)
     else:
         result = ctx.backend.search(request)
     out = ctx.out

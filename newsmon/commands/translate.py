@@ -6,9 +6,9 @@ import argparse
 from collections import Counter
 from collections.abc import Iterator
 
-from newsmon.article import Article
 from newsmon.commands.arguments import positive_int
 from newsmon.context import Context
+from search.article import Article
 
 ARTICLES_PER_BATCH = 32
 
@@ -31,9 +31,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def translate(args: argparse.Namespace, ctx: Context) -> int:
-    from newsmon.language import LanguageDetector
-    from newsmon.translation.articles import ArticleTranslator
-    from newsmon.translation.engine import open_engine
+    from pipelines.language.detect import LanguageDetector
+    from pipelines.translate.articles import ArticleTranslator
+    from pipelines.translate.engine import open_engine
 
     section = ctx.config.section("translate")
     targets = args.target or list(section["targets"])
@@ -75,23 +75,14 @@ def translate(args: argparse.Namespace, ctx: Context) -> int:
 
 def _pending(store, target: str) -> Iterator[Article]:
     """Articles in another language without a done (or skipped) translation into target."""
-    return store.iter_articles(
-        "language != '' AND language != ? AND NOT EXISTS (SELECT 1 FROM translations t"
-        " WHERE t.article_id = articles.id AND t.target = ?"
-        " AND (t.status = 'done' OR t.status LIKE 'skipped:%'))",
-        (target, target),
-    )
+    return store.articles_pending_translation(target)
 
 
 def _outdated(store, engine, target: str) -> Iterator[Article]:
     """Articles whose done translation came from another model (version) than the route now."""
-    from newsmon.translation.articles import source_language
+    from pipelines.translate.articles import source_language
 
-    for article in store.iter_articles(
-        "EXISTS (SELECT 1 FROM translations t WHERE t.article_id = articles.id"
-        " AND t.target = ? AND t.status = 'done')",
-        (target,),
-    ):
+    for article in store.articles_translated_into(target):
         current = article.translation(target)
         route = engine.route(source_language(article), target)
         if current is None or route is None:

@@ -15,11 +15,13 @@ it and generate.py makes synthetic articles for benchmarks.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache
 from pathlib import Path
 from string import Template
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -70,12 +72,23 @@ class ArticleSpec:
         return "\n\n".join(self.paragraphs)
 
 
+# The @cache'd readers below hold the packaged content files, parsed once. What they return is
+# immutable (frozen dataclasses, tuples, read-only mappings), so no caller can change what
+# another sees.
 @cache
-def site_config(site: str) -> dict[str, Any]:
-    """The site's content/<site>/site.toml: editions, UI strings, special paths."""
+def site_config(site: str) -> Mapping[str, Any]:
+    """The site's content/<site>/site.toml: editions, UI strings, special paths (read-only)."""
     if site not in SITES:
         raise ValueError(f"unknown mock site {site!r}; choose from {SITES}")
-    return tomllib.loads((CONTENT / site / "site.toml").read_text(encoding="utf-8"))
+    return _read_only(tomllib.loads((CONTENT / site / "site.toml").read_text(encoding="utf-8")))
+
+
+def _read_only(value: Any) -> Any:
+    if isinstance(value, dict):
+        return MappingProxyType({k: _read_only(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return tuple(_read_only(v) for v in value)
+    return value
 
 
 @cache

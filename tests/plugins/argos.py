@@ -3,7 +3,7 @@
 argostranslate reads its folders when first imported and creates them under the user's home,
 so ``pytest_configure`` points ARGOS_PACKAGES_DIR and the XDG folders at a temporary folder
 before any test can import it. newsmon itself re-points argostranslate at each test's own
-models folder (``newsmon.translation.argos.bind``).
+models folder (``pipelines.translate.argos.bind``).
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ class ArgosPackages:
 
 @pytest.fixture(scope="session")
 def argos_packages(tmp_path_factory: pytest.TempPathFactory) -> ArgosPackages:
-    from newsmon.translation.tinymodel import build_package
+    from newsmon.mocksite.tinymodel import build_package
 
     folder = tmp_path_factory.mktemp("argosmodels")
     return ArgosPackages(
@@ -164,7 +164,7 @@ class PackageIndexServer:
         self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
         index = []
-        from newsmon.translation.argos import read_metadata
+        from pipelines.translate.argos import read_metadata
 
         for path in packages:
             shutil.copy(path, root / path.name)

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from scrapy.crawler import Crawler
+from scrapy.utils.test import get_crawler
+
+from crawler.config import load_config
 
 
 @pytest.fixture(autouse=True)
@@ -15,3 +21,8 @@ def isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: 
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(home)
     yield home
+
+
+def newsmon_crawler(**settings: Any) -> Crawler:
+    """A Scrapy crawler with newsmon's settings (from the configuration's defaults) and overrides."""
+    return get_crawler(settings_dict={**load_config().scrapy_settings(), **settings})

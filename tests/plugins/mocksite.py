@@ -8,9 +8,10 @@ import os
 import subprocess
 import sys
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -67,24 +68,37 @@ def start_site_process(name: str, *extra: str) -> RunningSite:
     return RunningSite(name, line.split(" ", 1)[1], process)
 
 
-@pytest.fixture
-def mock_world(tmp_path: Path) -> Iterator[MockWorld]:
-    sites = {name: start_site_process(name) for name in SITES}
-    outlets_dir = tmp_path / "outlets"
-    outlets_dir.mkdir()
-    for name, site in sites.items():
-        (outlets_dir / f"{name}.toml").write_text(outlet_definition(name, site.url), encoding="utf-8")
-    db = tmp_path / "newsmon.sqlite3"
-    env = {
-        **os.environ,
-        "NEWSMON_DB": str(db),
-        "NEWSMON_OUTLETS": str(outlets_dir),
-        "NEWSMON_DATA_DIR": str(tmp_path / "data"),
-        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
-    }
+@contextmanager
+def open_world(
+    root: Path, names: tuple[str, ...] = SITES, *site_args: str, **env: str
+) -> Iterator[MockWorld]:
+    """Start the named mock sites, write their outlet files, and give the CLI an environment
+    (store, outlets and data folder under ``root``; ``env`` adds or overrides variables)."""
+    sites: dict[str, RunningSite] = {}
     try:
-        yield MockWorld(sites, outlets_dir, db, env)
+        for name in names:
+            sites[name] = start_site_process(name, *site_args)
+        outlets_dir = root / "outlets"
+        outlets_dir.mkdir()
+        for name, site in sites.items():
+            (outlets_dir / f"{name}.toml").write_text(outlet_definition(name, site.url), encoding="utf-8")
+        db = root / "newsmon.sqlite3"
+        variables = {
+            **os.environ,
+            "NEWSMON_DB": str(db),
+            "NEWSMON_OUTLETS": str(outlets_dir),
+            "NEWSMON_DATA_DIR": str(root / "data"),
+            "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+            **env,
+        }
+        yield MockWorld(sites, outlets_dir, db, variables)
     finally:
         for site in sites.values():
             site.process.kill()
             site.process.wait(timeout=10)
+
+
+@pytest.fixture
+def mock_world(tmp_path: Path) -> Iterator[MockWorld]:
+    with open_world(tmp_path) as world:
+        yield world

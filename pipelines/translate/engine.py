@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from newsmon.errors import ConfigError
-from newsmon.translation.argos import ArgosDirs, installed_packages, package_name
-from newsmon.translation.cache import TranslationCache
-from newsmon.translation.errors import ModelError
+from pipelines.translate.argos import ArgosDirs, installed_packages, package_name
+from pipelines.translate.errors import ModelError
+from search.errors import ConfigError
+from search.translation_cache import TranslationCache
 
 logger = logging.getLogger(__name__)
 
@@ -33,23 +33,30 @@ LENGTH_PENALTY = 0.2  # argostranslate's
 class EngineSettings:
     """CTranslate2 options, from the [translate] section."""
 
-    device: str = "cpu"
-    compute_type: str = "int8"
-    threads: int = 0  # 0 = CTranslate2's default
-    beam_size: int = 2
-    batch_size: int = 32  # sentences per translate_batch call
-    pivot: str = "en"
+    # Defaults: crawler/config.py [translate] (EngineSettings.defaults()).
+    device: str
+    compute_type: str
+    threads: int  # 0 = CTranslate2's default
+    beam_size: int
+    batch_size: int  # sentences per translate_batch call
+    pivot: str
     max_decoding_length: int = MAX_DECODING_LENGTH  # tokens; bounds a model that loops
+
+    @classmethod
+    def defaults(cls) -> EngineSettings:
+        from crawler.config import DEFAULTS
+
+        return cls.from_section(DEFAULTS["translate"])
 
     @classmethod
     def from_section(cls, section: dict[str, Any]) -> EngineSettings:
         settings = cls(
-            device=str(section.get("device", "cpu")),
-            compute_type=str(section.get("compute_type", "int8")),
-            threads=int(section.get("threads", 0)),
-            beam_size=int(section.get("beam_size", 2)),
-            batch_size=int(section.get("batch_size", 32)),
-            pivot=str(section.get("pivot", "en")),
+            device=str(section["device"]),
+            compute_type=str(section["compute_type"]),
+            threads=int(section["threads"]),
+            beam_size=int(section["beam_size"]),
+            batch_size=int(section["batch_size"]),
+            pivot=str(section["pivot"]),
         )
         settings.check()
         return settings
@@ -106,7 +113,7 @@ class TranslationEngine:
         settings: EngineSettings | None = None,
         cache: TranslationCache | None = None,
     ) -> None:
-        self.settings = settings or EngineSettings()
+        self.settings = settings or EngineSettings.defaults()
         self.cache = cache
         self.stats = EngineStats()
         self._packages: dict[tuple[str, str], Any] = {}
@@ -146,6 +153,11 @@ class TranslationEngine:
             if first is not None and second is not None and middle not in (source, target):
                 return Route(source, target, (first, second))
         return None
+
+    def translate_terms(self, source: str, target: str, terms: list[str]) -> list[str] | None:
+        """Short terms (a query's words and phrases) translated; None without a model."""
+        route = self.route(source, target)
+        return None if route is None else self.translate(route, terms)
 
     def translate(self, route: Route, sentences: Sequence[str]) -> list[str]:
         """Translate sentences along a route; the result is aligned with the input."""

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from newsmon.errors import ConfigError
+from search.errors import ConfigError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS stories (
@@ -149,6 +149,29 @@ class DedupIndex:
         """Forget every signature and bucket (stories and aliases stay: ids must keep resolving)."""
         for table in ("dedup_bands", "dedup_signals", "dedup_docs"):
             self.db.execute(f"DELETE FROM {table}")
+
+    def clear_stories(self) -> None:
+        """Forget every story before a rebuild (aliases users saw stay; temporary ones go)."""
+        self.db.execute("DELETE FROM stories")
+        self.drop_temporary_aliases()
+
+    def drop_temporary_aliases(self) -> None:
+        """Aliases from a rebuild's temporary ("~") story names."""
+        self.db.execute("DELETE FROM story_aliases WHERE old_id LIKE '~%'")
+
+    def drop_dangling_aliases(self) -> None:
+        self.db.execute("DELETE FROM story_aliases WHERE new_id NOT IN (SELECT id FROM stories)")
+
+    def story_of_docs(self) -> dict[str, str]:
+        """article id -> story id, for every indexed article."""
+        return dict(self.db.execute("SELECT article_id, story_id FROM dedup_docs").fetchall())
+
+    def story_ids(self) -> list[str]:
+        """Every story id, in creation order."""
+        return [row[0] for row in self.db.execute("SELECT id FROM stories ORDER BY rowid")]
+
+    def story_count(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM stories").fetchone()[0])
 
     # -- documents --------------------------------------------------------------------------
     def doc_for_article(self, article_id: str) -> Doc | None:

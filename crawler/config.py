@@ -17,7 +17,7 @@ from typing import Any
 
 import platformdirs
 
-from newsmon.errors import ConfigError
+from search.errors import ConfigError
 
 DEFAULTS: dict[str, dict[str, Any]] = {
     "store": {
@@ -70,6 +70,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "during_crawl": True,  # False: store as pending, translate with `newsmon translate --pending`
         "keep_target_paragraphs": True,  # paragraphs already in the target language are copied
         "package_index": "",  # "" = argostranslate's default index (or $ARGOS_PACKAGE_INDEX)
+        "flush_seconds": 0.2,  # during a crawl: wait this long to batch articles together ...
+        "max_batch_articles": 64,  # ... or until this many are waiting
     },
     "dedup": {
         # Story clustering; docs/dedup.md explains each value. Changing num_perm, shingle_size
@@ -156,6 +158,7 @@ class Config:
             "DOWNLOAD_MAXSIZE": int(crawl["max_page_bytes"]),
             "HTTPCACHE_ENABLED": bool(crawl["http_cache"]),
             "LOG_LEVEL": crawl["log_level"],
+            "NEWSMON_PROGRESS_INTERVAL": 0.0,  # seconds between progress lines; `newsmon crawl` sets it
         }
         translate = self.values["translate"]
         settings.update({
@@ -172,6 +175,8 @@ class Config:
             "NEWSMON_TRANSLATE_PIVOT": translate["pivot"],
             "NEWSMON_TRANSLATE_DURING_CRAWL": bool(translate["during_crawl"]),
             "NEWSMON_TRANSLATE_KEEP_TARGET_PARAGRAPHS": bool(translate["keep_target_paragraphs"]),
+            "NEWSMON_TRANSLATE_FLUSH_SECONDS": float(translate["flush_seconds"]),
+            "NEWSMON_TRANSLATE_MAX_BATCH_ARTICLES": int(translate["max_batch_articles"]),
         })
         dedup = self.values["dedup"]
         settings.update({

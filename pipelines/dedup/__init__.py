@@ -5,8 +5,8 @@ in the store's SQLite file; ``resolve_story`` turns any story id (also one merge
 id into the live story id. See docs/dedup.md for the method, its thresholds and its limits.
 """
 
-from newsmon.dedup.engine import Assignment, Deduplicator, Match, RebuildReport
-from newsmon.dedup.index import resolve_story
-from newsmon.dedup.options import DedupOptions
+from pipelines.dedup.engine import Assignment, Deduplicator, Match, RebuildReport
+from pipelines.dedup.options import DedupOptions
+from search.dedup_index import resolve_story
 
 __all__ = ["Assignment", "DedupOptions", "Deduplicator", "Match", "RebuildReport", "resolve_story"]

@@ -6,19 +6,7 @@ from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
 from crawler.items import Article
-from newsmon.language import LanguageDetector
-
-
-def apply_language(article: Article, detector: LanguageDetector, edition_language: str) -> Article:
-    guess = detector.guess(
-        article.title + "\n\n" + article.body,
-        declared=article.declared_language,
-        edition=edition_language,
-    )
-    article.language = guess.language
-    article.language_probability = guess.probability
-    article.language_source = guess.source
-    return article
+from pipelines.language.detect import LanguageDetector, apply_language
 
 
 class LanguagePipeline:
@@ -30,9 +18,9 @@ class LanguagePipeline:
     def from_crawler(cls, crawler: Crawler) -> LanguagePipeline:
         s = crawler.settings
         detector = LanguageDetector(
-            seed=s.getint("NEWSMON_LANGUAGE_SEED", 0),
-            min_chars=s.getint("NEWSMON_LANGUAGE_MIN_CHARS", 120),
-            min_probability=s.getfloat("NEWSMON_LANGUAGE_MIN_PROBABILITY", 0.8),
+            seed=s.getint("NEWSMON_LANGUAGE_SEED"),
+            min_chars=s.getint("NEWSMON_LANGUAGE_MIN_CHARS"),
+            min_probability=s.getfloat("NEWSMON_LANGUAGE_MIN_PROBABILITY"),
         )
         return cls(detector, crawler.stats)
 

@@ -7,14 +7,14 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import trafilatura
 from htmldate import find_date
 from lxml import html as lxml_html
 from parsel import Selector
 
-from newsmon.urls import canonicalize, same_site
+from crawler.urls import canonicalize, same_site
 
 _SPACES = re.compile(r"[^\S\n]+")
 _BLANK_LINES = re.compile(r"\n{2,}")
@@ -58,8 +58,8 @@ def to_utc(value: str | None) -> str | None:
     except ValueError:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)  # no zone given: assume UTC, documented
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        moment = moment.replace(tzinfo=UTC)  # no zone given: assume UTC, documented
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 _PUBLISHED_XPATHS = (

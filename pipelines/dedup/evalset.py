@@ -5,7 +5,7 @@ source article is republished deterministically as an exact copy and as near cop
 boilerplate, a cut last paragraph, a new headline, light edits, all of them combined). Every pair
 of items is labeled: same event or not, and why (exact, near, translation, different-event).
 
-Run ``python -m newsmon.dedup.evalset tests/data/dedup_eval`` to print the scores, ``--items``
+Run ``python -m pipelines.dedup.evalset tests/data/dedup_eval`` to print the scores, ``--items``
 to write the labeled items as JSON lines, ``--record FILE`` to store the scores as the baseline
 the quality gate (tests/test_dedup_quality.py) compares with.
 """
@@ -26,10 +26,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from newsmon.article import Article, Translation
-from newsmon.dedup.engine import Deduplicator
-from newsmon.dedup.options import DedupOptions
-from newsmon.errors import ConfigError
+from pipelines.dedup.engine import Deduplicator
+from pipelines.dedup.options import DedupOptions
+from search.article import Article, Translation
+from search.errors import ConfigError
 
 VARIANTS = ("original", "exact", "boilerplate", "cut", "headline", "edits", "combined")
 
@@ -189,7 +189,7 @@ def label(a: Item, b: Item) -> str:
 
 def evaluate(items: list[Item], options: DedupOptions, workdir: str | Path) -> Report:
     """Run every item through story assignment and the store, then score all pairs."""
-    from search.sqlite import SQLiteStore
+    from search.store import SQLiteStore
 
     store = SQLiteStore(Path(workdir) / "dedup-eval.sqlite3")
     try:
@@ -199,11 +199,11 @@ def evaluate(items: list[Item], options: DedupOptions, workdir: str | Path) -> R
             store.upsert([item.article])
         story = {}
         for item in items:
-            row = store.db.execute(
-                "SELECT a.id, a.story_id FROM article_urls u JOIN articles a ON a.id = u.article_id"
-                " WHERE u.url = ?", (item.article.canonical_url,)
-            ).fetchone()
-            story[item.name] = dedup.resolve(row["story_id"] or row["id"])
+            stored = store.article_for_url(item.article.canonical_url)
+            if stored is None:
+                raise RuntimeError(f"evaluation article {item.name} was not stored")
+            article_id, story_id = stored
+            story[item.name] = dedup.resolve(story_id or article_id)
     finally:
         store.close()
     report = Report(items=len(items))
@@ -295,13 +295,13 @@ def _edit(body: str, rng: random.Random, share: float) -> str:
 
 # -- command line ---------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m newsmon.dedup.evalset", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m pipelines.dedup.evalset", description=__doc__)
     parser.add_argument("sources", help="folder of event TOML files (tests/data/dedup_eval)")
     parser.add_argument("--items", metavar="FILE", help="write the labeled items as JSON lines")
     parser.add_argument("--record", metavar="FILE", help="write the scores as the new baseline")
     parser.add_argument("--missed", action="store_true", help="list missed and false pairs")
     args = parser.parse_args(argv)
-    options = DedupOptions()
+    options = DedupOptions.defaults()
     if args.items:
         sources = load_sources(args.sources)
         with open(args.items, "w", encoding="utf-8") as out:

@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from newsmon.article import Article, Translation
-from newsmon.translation.splitter import Segmented, split_text
+from pipelines.translate.splitter import Segmented, split_text
+from search.article import Article, Translation
 
 if TYPE_CHECKING:
-    from newsmon.language import LanguageDetector
-    from newsmon.translation.engine import Route, TranslationEngine
+    from pipelines.language.detect import LanguageDetector
+    from pipelines.translate.engine import Route, TranslationEngine
 
 logger = logging.getLogger("newsmon.translate")
 

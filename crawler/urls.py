@@ -46,6 +46,6 @@ def same_site(url: str, other: str) -> bool:
     """True when both URLs are on the same host, ignoring a leading www."""
     def host(u: str) -> str:
         name = (urlsplit(u).hostname or "").lower()
-        return name[4:] if name.startswith("www.") else name
+        return name.removeprefix("www.")
 
     return host(url) == host(other)

@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 
 from datasketch import LeanMinHash
 
-from newsmon.article import Article
-from newsmon.dedup.features import Features, article_features
-from newsmon.dedup.index import DedupIndex, Doc, resolve_story
-from newsmon.dedup.options import DedupOptions
-from newsmon.dedup.sketch import Sketcher, containment
+from pipelines.dedup.features import Features, article_features
+from pipelines.dedup.options import DedupOptions
+from pipelines.dedup.sketch import Sketcher, containment
+from search.article import Article
+from search.dedup_index import Doc
 
 logger = logging.getLogger(__name__)
 
@@ -74,9 +74,8 @@ class Deduplicator:
 
     def __init__(self, store, options: DedupOptions) -> None:
         self.store = store
-        self.db = store.db
         self.options = options
-        self.index = DedupIndex(self.db)  # creates the tables (a script commits on its own)
+        self.index = store.dedup_index()  # creates the tables (a script commits on its own)
         with store.transaction():
             self.index.check_params(options.signature_params())
         # LSH tuned 0.2 below the verification threshold: pairs at the threshold are found
@@ -105,19 +104,12 @@ class Deduplicator:
         return assignments
 
     def resolve(self, any_id: str) -> str | None:
-        return resolve_story(self.db, any_id)
+        return self.store.resolve_story(any_id)
 
     def update(self, progress: Callable[[int], None] | None = None) -> Counter:
         """Index stored articles the index lacks, and those whose pivot translation arrived."""
-        pivot = self.options.pivot
-        where = (
-            "id NOT IN (SELECT article_id FROM dedup_docs) OR id IN ("
-            " SELECT d.article_id FROM dedup_docs d JOIN translations t"
-            " ON t.article_id = d.article_id AND t.target = ? AND t.status = 'done'"
-            " WHERE d.pivot_terms = 0)"
-        )
         outcomes: Counter = Counter()
-        for n, article in enumerate(self.store.iter_articles(where, (pivot,)), 1):
+        for n, article in enumerate(self.store.articles_to_cluster(self.options.pivot), 1):
             assignment = self.assign(article)
             outcomes[assignment.outcome] += 1
             self._sync_article(article.id, assignment.story_id)
@@ -133,20 +125,13 @@ class Deduplicator:
         become aliases of the story most of their members went to.
         """
         report = RebuildReport()
-        previous = dict(
-            self.db.execute("SELECT id, story_id FROM articles WHERE story_id != ''").fetchall()
-        )
+        previous = self.store.story_ids()
         copies: dict[str, str] = {}  # article -> indexed article with the same text
         with self.store.transaction():
             self.index.clear()
-            self.db.execute("DELETE FROM stories")
-            self.db.execute("DELETE FROM story_aliases WHERE old_id LIKE '~%'")
+            self.index.clear_stories()
             self.index.set_params(self.options.signature_params())
-            order = (
-                "SELECT id FROM articles ORDER BY coalesce(nullif(published, ''),"
-                " nullif(fetched_at, ''), first_seen), rowid"
-            )
-            ids = [row[0] for row in self.db.execute(order)]
+            ids = self.store.article_ids_oldest_first()
             self._prefix = "~"  # temporary names: they cannot collide with the ids users saw
             try:
                 for n, article_id in enumerate(ids, 1):
@@ -163,20 +148,14 @@ class Deduplicator:
             finally:
                 self._prefix = "s"
             self._name_stories(previous, report)
-            story_of = dict(
-                self.db.execute("SELECT article_id, story_id FROM dedup_docs").fetchall()
-            )
+            story_of = self.index.story_of_docs()
             for article_id, twin in copies.items():
                 story_of[article_id] = story_of.get(twin, "")
             for article_id, story in story_of.items():
                 if story and previous.get(article_id) != story:
                     report.changed_articles += 1
-                    self.db.execute(
-                        "UPDATE articles SET story_id = ?, index_state = CASE WHEN index_state ="
-                        " 'quarantined' THEN index_state ELSE 'pending' END WHERE id = ?",
-                        (story, article_id),
-                    )
-            report.stories = self.db.execute("SELECT count(*) FROM stories").fetchone()[0]
+                    self.store.set_story(article_id, story)
+            report.stories = self.index.story_count()
         return report
 
     # -- matching ---------------------------------------------------------------------------
@@ -242,13 +221,11 @@ class Deduplicator:
             return Assignment(
                 twin.story_id, "exact", [Match(twin.article_id, twin.story_id, "exact", 1.0)]
             )
-        row = self.db.execute(
-            "SELECT id, story_id FROM articles WHERE text_sha256 = ? AND id != ? LIMIT 1",
-            (article.text_sha256, article.id),
-        ).fetchone()
-        if row is not None:
-            story = resolve_story(self.db, row[1]) if row[1] else ""
-            return Assignment(story or "", "exact", [Match(row[0], story or "", "exact", 1.0)])
+        stored = self.store.article_with_text(article.text_sha256, article.id)
+        if stored is not None:
+            twin_id, twin_story = stored
+            story = self.store.resolve_story(twin_story) if twin_story else ""
+            return Assignment(story or "", "exact", [Match(twin_id, story or "", "exact", 1.0)])
         return None
 
     def _near(
@@ -345,9 +322,9 @@ class Deduplicator:
     def _name_stories(self, previous: dict[str, str], report: RebuildReport) -> None:
         """Give the rebuilt (temporarily named) stories their final ids, and alias the rest."""
         members: dict[str, list[str]] = defaultdict(list)
-        for article_id, story in self.db.execute("SELECT article_id, story_id FROM dedup_docs"):
+        for article_id, story in self.index.story_of_docs().items():
             members[story].append(article_id)
-        stories = [row[0] for row in self.db.execute("SELECT id FROM stories ORDER BY rowid")]
+        stories = self.index.story_ids()
         final: dict[str, str] = {}
         taken: set[str] = set()
         for story in stories:  # first the ids users have seen, by majority of members
@@ -367,7 +344,7 @@ class Deduplicator:
                 taken.add(name)
         for story in stories:
             self.index.rename(story, final[story])
-        self.db.execute("DELETE FROM story_aliases WHERE old_id LIKE '~%'")
+        self.index.drop_temporary_aliases()
         # an earlier id that is not a story any more resolves to where most members went
         votes_by_old: dict[str, Counter] = defaultdict(Counter)
         for story in stories:
@@ -379,19 +356,14 @@ class Deduplicator:
             target = min(votes.items(), key=lambda kv: (-kv[1], kv[0]))[0]
             self.index.alias(old, target)
             report.aliased_ids += 1
-        self.db.execute("DELETE FROM story_aliases WHERE new_id NOT IN (SELECT id FROM stories)")
+        self.index.drop_dangling_aliases()
 
     def _sync_article(self, article_id: str, story: str) -> None:
         """Write a story id to a stored article (used when indexing from the store)."""
         if not story:
             return
         with self.store.transaction():
-            self.db.execute(
-                "UPDATE articles SET story_id = ?, index_state = CASE WHEN index_state ="
-                " 'quarantined' THEN index_state ELSE 'pending' END"
-                " WHERE id = ? AND story_id != ?",
-                (story, article_id, story),
-            )
+            self.store.set_story(article_id, story)
 
 
 def _weight(carriers: dict[str, int | None], token: str, mine: set[str]) -> float:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 from langdetect.lang_detect_exception import LangDetectException
 
+from search.article import Article
+
 # langdetect's codes that differ from the ISO 639-1 code newsmon reports
 _CODES = {"no": "nb", "zh-cn": "zh", "zh-tw": "zh"}
 _DECLARED = {"no": "nb", "nob": "nb", "nno": "nn", "rus": "ru", "ukr": "uk", "eng": "en"}
@@ -90,3 +92,15 @@ def _settle_cyrillic(text: str, guess: str) -> str:
     if russian > 2 * ukrainian and russian >= 3:
         return "ru"
     return guess
+
+
+def apply_language(article: Article, detector: LanguageDetector, edition_language: str) -> Article:
+    guess = detector.guess(
+        article.title + "\n\n" + article.body,
+        declared=article.declared_language,
+        edition=edition_language,
+    )
+    article.language = guess.language
+    article.language_probability = guess.probability
+    article.language_source = guess.source
+    return article

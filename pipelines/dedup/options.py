@@ -2,31 +2,31 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from newsmon.errors import ConfigError
+from crawler.config import Config
+from search.errors import ConfigError
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
-
-    from newsmon.config import Config
 
 
 @dataclass(frozen=True)
 class DedupOptions:
     """What counts as the same story; docs/dedup.md explains each value and how it was chosen."""
 
-    num_perm: int = 128  # MinHash permutations (signature size)
-    shingle_size: int = 4  # words per shingle for same-language matching
-    near_threshold: float = 0.5  # estimated Jaccard of shingles: a near copy
-    containment_threshold: float = 0.8  # share of the shorter text found in the longer one
-    cross_threshold: float = 0.25  # Jaccard of content-word stems of the pivot-language texts
-    cross_signals_min: float = 0.4  # ... and weighted agreement of their rare signals
-    signal_threshold: float = 0.45  # weighted agreement of rare signals, when there is no translation
-    window_days: int = 7  # cross-language candidates are published this close to each other
-    signal_window_hours: int = 48  # ... and this close when only signals can be compared
-    pivot: str = "en"  # translate.pivot: the language translations are compared in
+    # Defaults: crawler/config.py [dedup] (DedupOptions.defaults()).
+    num_perm: int  # MinHash permutations (signature size)
+    shingle_size: int  # words per shingle for same-language matching
+    near_threshold: float  # estimated Jaccard of shingles: a near copy
+    containment_threshold: float  # share of the shorter text found in the longer one
+    cross_threshold: float  # Jaccard of content-word stems of the pivot-language texts
+    cross_signals_min: float  # ... and weighted agreement of their rare signals
+    signal_threshold: float  # weighted agreement of rare signals, when there is no translation
+    window_days: int  # cross-language candidates are published this close to each other
+    signal_window_hours: int  # ... and this close when only signals can be compared
+    pivot: str  # translate.pivot: the language translations are compared in
 
     def __post_init__(self) -> None:
         for name in ("near_threshold", "containment_threshold", "cross_threshold",
@@ -44,25 +44,24 @@ class DedupOptions:
             raise ConfigError("translate.pivot must name a language")
 
     @classmethod
+    def defaults(cls) -> DedupOptions:
+        return cls.from_config(Config())
+
+    @classmethod
     def from_config(cls, config: Config) -> DedupOptions:
         section = config.section("dedup")
         values: dict[str, Any] = {k: section[k] for k in cls.field_names() if k in section}
-        values["pivot"] = config.section("translate").get("pivot", "en")
+        values["pivot"] = config.section("translate")["pivot"]
         return cls(**values)
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> DedupOptions:
-        defaults = cls()
-        values: dict[str, Any] = {}
-        for name, default in asdict(defaults).items():
-            key = f"NEWSMON_DEDUP_{name.upper()}"
-            if isinstance(default, (bool, str)):
-                values[name] = settings.get(key, default)
-            elif isinstance(default, int):
-                values[name] = settings.getint(key, default)
-            else:
-                values[name] = settings.getfloat(key, default)
-        return cls(**values)
+        """From the NEWSMON_DEDUP_* Scrapy settings (derived from the [dedup] section)."""
+        getters = {"int": settings.getint, "float": settings.getfloat, "str": settings.get}
+        return cls(**{
+            name: getters[str(f.type)](f"NEWSMON_DEDUP_{name.upper()}")
+            for name, f in cls.__dataclass_fields__.items()
+        })
 
     @classmethod
     def field_names(cls) -> list[str]:

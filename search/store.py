@@ -10,14 +10,16 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
-from newsmon.article import Article, Translation
-from newsmon.errors import ConfigError, QueryError
+from search.article import Article, Translation
 from search.base import MARK_END, MARK_START, SearchHit, SearchRequest, SearchResult, UpsertReport
+from search.dedup_index import DedupIndex, resolve_story, tune_connection
+from search.errors import ConfigError, QueryError
 from search.query import parse_query, to_fts5
 
 SCHEMA_VERSION = 1
@@ -110,6 +112,7 @@ class SQLiteStore:
             raise ConfigError(f"cannot open the store {self.path}: {exc}") from None
         self.db.row_factory = sqlite3.Row
         self._lock = threading.RLock()
+        self._dedup_index: DedupIndex | None = None
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=ON")
@@ -288,7 +291,39 @@ class SQLiteStore:
         data["translations"] = self.translations(data["id"])
         return Article.from_dict(data)
 
-    def iter_articles(self, where: str = "1", params: Sequence[Any] = ()) -> Iterator[Article]:
+    def iter_articles(self) -> Iterator[Article]:
+        """Every stored article, in insertion order, without loading all."""
+        return self._iter_where("1", ())
+
+    def articles_pending_translation(self, target: str) -> Iterator[Article]:
+        """Articles in another language without a done (or skipped) translation into target."""
+        return self._iter_where(
+            "language != '' AND language != ? AND NOT EXISTS (SELECT 1 FROM translations t"
+            " WHERE t.article_id = articles.id AND t.target = ?"
+            " AND (t.status = 'done' OR t.status LIKE 'skipped:%'))",
+            (target, target),
+        )
+
+    def articles_translated_into(self, target: str) -> Iterator[Article]:
+        """Articles with a done translation into target."""
+        return self._iter_where(
+            "EXISTS (SELECT 1 FROM translations t WHERE t.article_id = articles.id"
+            " AND t.target = ? AND t.status = 'done')",
+            (target,),
+        )
+
+    def articles_to_cluster(self, pivot: str) -> Iterator[Article]:
+        """Articles the story index lacks, and indexed ones whose pivot translation arrived since."""
+        self.dedup_index()  # the story tables exist before they are queried
+        return self._iter_where(
+            "id NOT IN (SELECT article_id FROM dedup_docs) OR id IN ("
+            " SELECT d.article_id FROM dedup_docs d JOIN translations t"
+            " ON t.article_id = d.article_id AND t.target = ? AND t.status = 'done'"
+            " WHERE d.pivot_terms = 0)",
+            (pivot,),
+        )
+
+    def _iter_where(self, where: str, params: Sequence[Any]) -> Iterator[Article]:
         """Every article matching an SQL condition, in insertion order, without loading all."""
         last = 0
         while True:
@@ -474,7 +509,101 @@ class SQLiteStore:
             ),
         }
 
+    # -- stories (the dedup stage's view of the articles) -------------------------------------
+    def dedup_index(self) -> DedupIndex:
+        """The story index's tables, on this store's connection (created on first use)."""
+        if self._dedup_index is None:
+            self._dedup_index = DedupIndex(self.db)
+        return self._dedup_index
+
+    def tune_for_matching(self, cache_mb: int = 64) -> None:
+        """A larger page cache and memory-mapped reads, for a connection that matches many articles."""
+        tune_connection(self.db, cache_mb)
+
+    def resolve_story(self, any_id: str) -> str | None:
+        """The live story id for a story id, a merged-away story id, or an article id; else None."""
+        return resolve_story(self.db, any_id)
+
+    def story_ids(self) -> dict[str, str]:
+        """article id -> story id, for every article that has one."""
+        return dict(self.db.execute("SELECT id, story_id FROM articles WHERE story_id != ''").fetchall())
+
+    def article_ids_oldest_first(self) -> list[str]:
+        """Every article id by publication (else fetch, else first-seen) time: a rebuild's order."""
+        return [row[0] for row in self.db.execute(
+            "SELECT id FROM articles ORDER BY coalesce(nullif(published, ''),"
+            " nullif(fetched_at, ''), first_seen), rowid"
+        )]
+
+    def article_with_text(self, text_sha256: str, other_than: str) -> tuple[str, str] | None:
+        """(id, story id) of another stored article with exactly this text, if any."""
+        row = self.db.execute(
+            "SELECT id, story_id FROM articles WHERE text_sha256 = ? AND id != ? LIMIT 1",
+            (text_sha256, other_than),
+        ).fetchone()
+        return (row[0], row[1]) if row is not None else None
+
+    def article_for_url(self, url: str) -> tuple[str, str] | None:
+        """(id, story id) of the article stored under ``url`` (any of its URLs), if any."""
+        row = self.db.execute(
+            "SELECT a.id, a.story_id FROM article_urls u JOIN articles a ON a.id = u.article_id"
+            " WHERE u.url = ?", (url,)
+        ).fetchone()
+        return (row[0], row[1]) if row is not None else None
+
+    def set_story(self, article_id: str, story_id: str) -> bool:
+        """Move an article to a story; it then needs indexing again. False when already there.
+
+        One statement: atomic alone, and part of the caller's transaction inside one.
+        """
+        cursor = self.db.execute(
+            "UPDATE articles SET story_id = ?, index_state = CASE WHEN index_state ="
+            " 'quarantined' THEN index_state ELSE 'pending' END"
+            " WHERE id = ? AND story_id != ?",
+            (story_id, article_id, story_id),
+        )
+        return cursor.rowcount > 0
+
+    def story_members(self, story_id: str) -> list[dict[str, Any]]:
+        """Members of a live story, oldest first, each with all the URLs it was seen under."""
+        rows = self.db.execute(
+            "SELECT id, outlet, language, published, canonical_url, title FROM articles"
+            " WHERE story_id = ? OR (story_id = '' AND id = ?)"
+            " ORDER BY coalesce(published, first_seen), rowid",
+            (story_id, story_id),
+        ).fetchall()
+        members = []
+        for row in rows:
+            urls = [u[0] for u in self.db.execute(
+                "SELECT url FROM article_urls WHERE article_id = ? ORDER BY rowid", (row["id"],)
+            )]
+            members.append({
+                "id": row["id"], "outlet": row["outlet"], "language": row["language"],
+                "published": row["published"], "url": row["canonical_url"], "title": row["title"],
+                "urls": urls,
+            })
+        return members
+
+    def unclustered_count(self) -> int:
+        """Stored articles the story index lacks (stored while dedup was off)."""
+        self.dedup_index()
+        return int(self.db.execute(
+            "SELECT count(*) FROM articles WHERE id NOT IN (SELECT article_id FROM dedup_docs)"
+        ).fetchone()[0])
+
     # -- Elasticsearch sync state (used by search.elastic_sync) -------------------------------
+    def pending_index_count(self) -> int:
+        row = self.db.execute("SELECT count(*) FROM articles WHERE index_state = 'pending'").fetchone()
+        return int(row[0])
+
+    def quarantined_examples(self, limit: int = 5) -> dict[str, str]:
+        """id -> reason, for the first ``limit`` articles Elasticsearch refused as bad data."""
+        rows = self.db.execute(
+            "SELECT id, index_error FROM articles WHERE index_state = 'quarantined'"
+            " ORDER BY rowid LIMIT ?", (limit,),
+        ).fetchall()
+        return {row["id"]: row["index_error"] for row in rows}
+
     def pending_for_index(
         self, limit: int, after_rowid: int = 0, states: Sequence[str] = ("pending",)
     ) -> list[tuple[int, str]]:

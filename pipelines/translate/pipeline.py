@@ -21,10 +21,10 @@ from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
 from crawler.items import Article, Translation
-from newsmon.errors import NewsmonError
-from newsmon.translation.argos import ArgosDirs
-from newsmon.translation.articles import FAILED, ArticleTranslator, status_kind
-from newsmon.translation.engine import EngineSettings
+from pipelines.translate.argos import ArgosDirs
+from pipelines.translate.articles import FAILED, ArticleTranslator, status_kind
+from pipelines.translate.engine import EngineSettings
+from search.errors import NewsmonError
 
 logger = logging.getLogger(__name__)
 
@@ -63,30 +63,32 @@ class TranslatePipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> TranslatePipeline:
         s = crawler.settings
-        if not s.getbool("NEWSMON_TRANSLATE_ENABLED", False):
+        if not s.getbool("NEWSMON_TRANSLATE_ENABLED"):
             raise NotConfigured("NEWSMON_TRANSLATE_ENABLED is not set")
         models_dir, store_path = s.get("NEWSMON_TRANSLATE_MODELS_DIR"), s.get("NEWSMON_STORE_PATH")
         if not models_dir or not store_path:
             raise NotConfigured("NEWSMON_TRANSLATE_MODELS_DIR or NEWSMON_STORE_PATH is not set")
-        home = s.get("NEWSMON_TRANSLATE_ARGOS_HOME") or str(Path(models_dir).parent / "argos-home")
-        dirs = ArgosDirs(Path(models_dir), Path(home), s.get("NEWSMON_TRANSLATE_PACKAGE_INDEX", ""))
+        dirs = ArgosDirs(
+            Path(models_dir), Path(s.get("NEWSMON_TRANSLATE_ARGOS_HOME")),
+            s.get("NEWSMON_TRANSLATE_PACKAGE_INDEX"),
+        )
         settings = EngineSettings(
-            device=s.get("NEWSMON_TRANSLATE_DEVICE", "cpu"),
-            compute_type=s.get("NEWSMON_TRANSLATE_COMPUTE_TYPE", "int8"),
-            threads=s.getint("NEWSMON_TRANSLATE_THREADS", 0),
-            beam_size=s.getint("NEWSMON_TRANSLATE_BEAM_SIZE", 2),
-            batch_size=s.getint("NEWSMON_TRANSLATE_BATCH_SIZE", 32),
-            pivot=s.get("NEWSMON_TRANSLATE_PIVOT", "en"),
+            device=s.get("NEWSMON_TRANSLATE_DEVICE"),
+            compute_type=s.get("NEWSMON_TRANSLATE_COMPUTE_TYPE"),
+            threads=s.getint("NEWSMON_TRANSLATE_THREADS"),
+            beam_size=s.getint("NEWSMON_TRANSLATE_BEAM_SIZE"),
+            batch_size=s.getint("NEWSMON_TRANSLATE_BATCH_SIZE"),
+            pivot=s.get("NEWSMON_TRANSLATE_PIVOT"),
         )
         settings.check()
         return cls(
-            dirs, settings, s.getlist("NEWSMON_TRANSLATE_TARGETS", ["en"]), store_path,
+            dirs, settings, s.getlist("NEWSMON_TRANSLATE_TARGETS"), store_path,
             stats=crawler.stats,
-            during_crawl=s.getbool("NEWSMON_TRANSLATE_DURING_CRAWL", True),
-            keep_target_paragraphs=s.getbool("NEWSMON_TRANSLATE_KEEP_TARGET_PARAGRAPHS", True),
-            language_seed=s.getint("NEWSMON_LANGUAGE_SEED", 0),
-            flush_seconds=s.getfloat("NEWSMON_TRANSLATE_FLUSH_SECONDS", 0.2),
-            max_batch_articles=s.getint("NEWSMON_TRANSLATE_MAX_BATCH_ARTICLES", 64),
+            during_crawl=s.getbool("NEWSMON_TRANSLATE_DURING_CRAWL"),
+            keep_target_paragraphs=s.getbool("NEWSMON_TRANSLATE_KEEP_TARGET_PARAGRAPHS"),
+            language_seed=s.getint("NEWSMON_LANGUAGE_SEED"),
+            flush_seconds=s.getfloat("NEWSMON_TRANSLATE_FLUSH_SECONDS"),
+            max_batch_articles=s.getint("NEWSMON_TRANSLATE_MAX_BATCH_ARTICLES"),
         )
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -95,8 +97,8 @@ class TranslatePipeline:
         if self.during_crawl:
             from twisted.python.threadpool import ThreadPool
 
-            from newsmon.translation.cache import TranslationCache
-            from newsmon.translation.engine import TranslationEngine
+            from pipelines.translate.engine import TranslationEngine
+            from search.translation_cache import TranslationCache
 
             try:
                 engine = TranslationEngine.open(
@@ -109,7 +111,7 @@ class TranslatePipeline:
             self._pool.start()
         detector = None
         if self.keep_target_paragraphs and engine is not None:
-            from newsmon.language import LanguageDetector
+            from pipelines.language.detect import LanguageDetector
 
             detector = LanguageDetector(seed=self.language_seed)
         self.translator = ArticleTranslator(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from newsmon.errors import NewsmonError
+from search.errors import NewsmonError
 
 
 class ModelError(NewsmonError):

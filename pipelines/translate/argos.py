@@ -6,6 +6,10 @@ ARGOS_PACKAGES_DIR and the XDG folders pointed into newsmon's data directory, th
 the settings module (and clears argostranslate's installed-package caches) whenever another
 models folder is used in the same process. Install, discovery, loading and removal of packages
 are argostranslate's own (``argostranslate.package``).
+
+This is newsmon's only process-wide state, forced by argostranslate: its settings are module
+globals. It stays in this module, and every function here that binds the settings holds one
+lock for the whole call, so two engines or commands with different folders cannot interleave.
 """
 
 from __future__ import annotations
@@ -13,20 +17,36 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 import urllib.error
 import urllib.request
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
-from newsmon.errors import NotFound
-from newsmon.translation.errors import ModelError, NoNetwork
+from pipelines.translate.errors import ModelError, NoNetwork
+from search.errors import NotFound
 
 INDEX_TIMEOUT = 30.0
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+_ARGOS_LOCK = threading.RLock()  # argostranslate's settings are process-wide: one user at a time
+
+
+def _exclusive(function: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Hold the argostranslate lock for the whole call (bind, then use the bound settings)."""
+
+    def locked(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with _ARGOS_LOCK:
+            return function(*args, **kwargs)
+
+    locked.__name__, locked.__doc__ = function.__name__, function.__doc__
+    return locked
 
 
 @dataclass(frozen=True)
@@ -39,10 +59,10 @@ class ArgosDirs:
 
     @classmethod
     def from_config(cls, config: Any) -> ArgosDirs:
-        from newsmon.config import data_dir
+        from crawler.config import data_dir
 
         section = config.section("translate")
-        return cls(config.models_dir, data_dir() / "argos-home", section.get("package_index", ""))
+        return cls(config.models_dir, data_dir() / "argos-home", section["package_index"])
 
 
 @dataclass(frozen=True)
@@ -74,6 +94,7 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
+@_exclusive
 def bind(dirs: ArgosDirs) -> ModuleType:
     """Import ``argostranslate.package`` configured for ``dirs`` and return it."""
     dirs.packages.mkdir(parents=True, exist_ok=True)
@@ -122,6 +143,7 @@ def _info(pkg: Any) -> ModelInfo:
     return ModelInfo(pkg.from_code, pkg.to_code, package_name(pkg), pkg.package_version, path)
 
 
+@_exclusive
 def installed_packages(dirs: ArgosDirs) -> list[Any]:
     """argostranslate's installed translate packages in the models folder."""
     package = bind(dirs)
@@ -159,6 +181,7 @@ def read_metadata(path: Path) -> dict[str, Any]:
     return metadata
 
 
+@_exclusive
 def install_file(dirs: ArgosDirs, path: str | Path) -> ModelInfo:
     """Install a .argosmodel file offline, replacing any installed package for the same pair."""
     path = Path(path).expanduser()
@@ -179,6 +202,7 @@ def install_file(dirs: ArgosDirs, path: str | Path) -> ModelInfo:
     raise ModelError(f"{path} was unpacked but argostranslate does not list it as installed")
 
 
+@_exclusive
 def remove(dirs: ArgosDirs, from_code: str, to_code: str) -> list[ModelInfo]:
     """Uninstall every installed package for the pair; NotFound when there is none."""
     package = bind(dirs)
@@ -193,6 +217,7 @@ def remove(dirs: ArgosDirs, from_code: str, to_code: str) -> list[ModelInfo]:
     return removed
 
 
+@_exclusive
 def refresh_index(dirs: ArgosDirs) -> Path:
     """Download the package index into newsmon's argos folder (needs network)."""
     bind(dirs)
@@ -220,6 +245,7 @@ def refresh_index(dirs: ArgosDirs) -> Path:
     return index
 
 
+@_exclusive
 def available(dirs: ArgosDirs) -> list[ModelInfo]:
     """Translation packages offered by the package index (downloads the index first)."""
     refresh_index(dirs)
@@ -228,6 +254,7 @@ def available(dirs: ArgosDirs) -> list[ModelInfo]:
     return sorted((_info(p) for p in offered), key=lambda m: (m.name, m.version))
 
 
+@_exclusive
 def install_from_index(dirs: ArgosDirs, from_code: str, to_code: str) -> ModelInfo:
     """Download a package from the index and install it (needs network)."""
     refresh_index(dirs)

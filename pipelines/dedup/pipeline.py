@@ -2,7 +2,7 @@
 
 Runs after translation (so a finished translation into the pivot language can be compared) and
 before StorePipeline, which writes ``article.story_id`` with the article. The story index lives
-in the same SQLite file as the store (see newsmon/dedup/index.py).
+in the same SQLite file as the store (see search/dedup_index.py).
 """
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 
 from crawler.items import Article
-from newsmon.dedup import Deduplicator, DedupOptions
-from newsmon.dedup.index import tune_connection
-from search.sqlite import SQLiteStore
+from pipelines.dedup import Deduplicator, DedupOptions
+from search.store import SQLiteStore
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +31,7 @@ class DedupPipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DedupPipeline:
         settings = crawler.settings
-        if not settings.getbool("NEWSMON_DEDUP_ENABLED", True):
+        if not settings.getbool("NEWSMON_DEDUP_ENABLED"):
             raise NotConfigured("NEWSMON_DEDUP_ENABLED is off")
         path = settings.get("NEWSMON_STORE_PATH")
         if not path:
@@ -41,11 +40,9 @@ class DedupPipeline:
 
     def open_spider(self, spider=None) -> None:
         self.store = SQLiteStore(self.store_path)
-        tune_connection(self.store.db)
+        self.store.tune_for_matching()
         self.dedup = Deduplicator(self.store, self.options)
-        missing = self.store.db.execute(
-            "SELECT count(*) FROM articles WHERE id NOT IN (SELECT article_id FROM dedup_docs)"
-        ).fetchone()[0]
+        missing = self.store.unclustered_count()
         if missing:
             self.stats.set_value("newsmon/dedup/unindexed_at_start", missing)
             logger.warning(

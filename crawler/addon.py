@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from scrapy.settings import BaseSettings
 
-from newsmon.config import load_config
+from crawler.config import load_config
 
 
 class NewsmonAddon:

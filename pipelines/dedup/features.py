@@ -6,9 +6,9 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from newsmon.article import Article
-from newsmon.dedup.options import DedupOptions
-from newsmon.dedup.text import content_terms, shingles, signals, words
+from pipelines.dedup.options import DedupOptions
+from pipelines.dedup.text import content_terms, shingles, signals, words
+from search.article import Article
 
 
 @dataclass

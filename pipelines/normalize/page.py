@@ -1,0 +1,59 @@
+"""A fetched page to a normalized Article: the normalize stage's engine, usable without Scrapy.
+
+``newsmon extract`` and the crawl's NormalizePipeline both call ``page_to_article``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from crawler.items import Article, PageItem
+from crawler.urls import canonicalize
+from pipelines.normalize.encoding import decode_html
+from pipelines.normalize.extract import NotAnArticle, extract_article
+
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+def looks_like_html(content_type: str, body: bytes) -> bool:
+    mime = content_type.split(";")[0].strip().lower()
+    if mime:
+        return mime in _HTML_TYPES
+    head = body[:1024].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html")) or b"<body" in head
+
+
+def page_to_article(page: PageItem, *, min_words: int, max_bytes: int) -> Article:
+    """Decode, extract and normalize one page; raises NotAnArticle(reason) for non-articles."""
+    if page.status != 200:
+        raise NotAnArticle("http-status", str(page.status))
+    if len(page.body) > max_bytes:
+        raise NotAnArticle("too-large", f"{len(page.body)} bytes")
+    if not looks_like_html(page.content_type, page.body):
+        raise NotAnArticle("not-html", page.content_type or "unknown type")
+    html, _encoding = decode_html(page.body, page.content_type or None)
+    extracted = extract_article(
+        html, page.url, hints=page.hints, content_language=page.content_language,
+        min_words=min_words,
+    )
+    urls = [canonicalize(u) for u in [page.url, *page.requested_urls]]
+    article = Article(
+        canonical_url=extracted.canonical_url,
+        outlet=page.outlet,
+        edition=page.edition,
+        title=extracted.title,
+        body=extracted.body,
+        urls=list(dict.fromkeys([extracted.canonical_url, *urls])),
+        authors=extracted.authors,
+        published=extracted.published,
+        updated=extracted.updated,
+        section=extracted.section,
+        tags=extracted.tags,
+        declared_language=extracted.declared_language,
+        language=page.edition_language,  # provisional; LanguagePipeline decides
+        language_source="edition",
+        fetched_at=page.fetched_at,
+        http_status=page.status,
+        raw_sha256=hashlib.sha256(page.body).hexdigest(),
+    )
+    return article
