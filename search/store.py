@@ -253,6 +253,15 @@ class StatementsMixin:
             if article is not None:
                 yield article
 
+    def story_of_url(self, url: str) -> str | None:
+        """The story (or, unclustered, the article) a URL belongs to; query strings ignored."""
+        row = self.db.execute(
+            "SELECT coalesce(nullif(a.story_id, ''), a.id) FROM article_urls u JOIN articles a"
+            " ON a.id = u.article_id WHERE u.url = ? OR u.url LIKE ? || '?%' ORDER BY u.rowid"
+            " LIMIT 1", (url, url),
+        ).fetchone()
+        return row[0] if row else None
+
     def statement_counts(self) -> dict[str, int]:
         return {row[0]: row[1] for row in self.db.execute(
             "SELECT speaker_actor, count(*) FROM statements WHERE speaker_actor != ''"

@@ -44,7 +44,9 @@ POSSESSIVES = frozenset(["его", "её", "ее", "их", "її", "його"])
 NAME_STOPWORDS = frozenset(["the", "a", "an", "this", "that", "his", "her", "their", "its", "in", "on", "at", "of", "for", "to", "by", "from", "den", "det", "de", "en", "et", "ei", "i", "på", "av", "til", "fra", "ifølge", "etter", "men", "og", "по", "в", "во", "на", "и", "из", "о", "об", "от", "для", "за", "но", "а", "как"])
 # a capitalized run after these is a place or an addressee, not a speaker
 NAME_BLOCKERS = frozenset(["in", "i", "into", "to", "til", "fra", "from", "в", "во", "из", "на", "к", "для", "near"])
-NEGATIONS = frozenset(["не", "not", "never", "ikke", "aldri", "ні"])
+NEGATIONS = frozenset(["не", "not", "never", "ikke", "aldri", "ні", "declined", "declines",
+                       "refused", "refuses", "отказался", "отказалась", "отказались",
+                       "отказалось", "avslo", "avslår"])
 _QUOTE_PAIRS = {"«": "»", "“": "”", "„": "“", "‹": "›", '"': '"'}
 _DASH_START = re.compile(r"(?:^|(?<=[.!?…]\s))\s*[–—-]\s+")
 _NOBODY = ("", "")  # a pronoun with no antecedent: someone speaks, but we cannot say who

@@ -18,7 +18,7 @@ import cyrtranslit
 import pymorphy3
 import snowballstemmer
 
-WORD = re.compile(r"\w+(?:[-.]\w+)*", re.UNICODE)
+WORD = re.compile(r"\w+(?:[-.'’]\w+)*", re.UNICODE)
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 # longest first; applied to lowercase ASCII after transliteration and accent folding
 _FOLDS = (
@@ -47,7 +47,7 @@ def fold(text: str) -> str:
         ascii_ = ascii_.replace(group, letter)
     out: list[str] = []
     for ch in ascii_:
-        if not out or out[-1] != ch:
+        if not out or out[-1] != ch or ch.isdigit():
             out.append(ch)
     return "".join(out)
 

@@ -104,12 +104,19 @@ class MentionIndex:
                     found.append((i, i, actor, "fuzzy"))
         found.sort(key=lambda f: (-(f[1] - f[0]), f[0]))
         taken: set[int] = set()
-        mentions = []
+        kept: list[tuple[int, int, str, str]] = []
         for first, last, actor, via in found:
             span = set(range(first, last + 1))
             if span & taken:
+                # a body named inside someone's role ("founder of Gulagu.net") is mentioned too
+                if via == "name" and any(v == "role" and a != actor and f <= first and last <= la
+                                         for f, la, a, v in kept):
+                    kept.append((first, last, actor, via))
                 continue
             taken |= span
+            kept.append((first, last, actor, via))
+        mentions = []
+        for first, last, actor, via in kept:
             start, end = tokens[first].start, tokens[last].end
             mentions.append(Mention(actor, start, end, text[start:end], via, first, last))
         mentions.sort(key=lambda m: m.start)
