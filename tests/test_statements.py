@@ -49,8 +49,8 @@ def test_the_bundled_example_set_covers_the_seed_story():
     ('id = "rebuild"\nkind = "body"\n[names]\nen = ["X"]\n', "id", "reserved"),
     ('id = "x"\nkind = "body"\n[names]\nenglish = ["X"]\n', "names.english", "ISO 639-1"),
     ('id = "x"\nkind = "body"\n[names]\nen = [1]\n', "names.en", "non-empty strings"),
-    ('[[actors]]\nid = "x"\nkind = "body"\n[actors.names]\nen = ["X"]\n'
-     '[[actors]]\nid = "y"\nkind = "nobody"\n[actors.names]\nen = ["Y"]\n',
+    (('[[actors]]\nid = "x"\nkind = "body"\n[actors.names]\nen = ["X"]\n'
+     '[[actors]]\nid = "y"\nkind = "nobody"\n[actors.names]\nen = ["Y"]\n'),
      "actors[1].kind", "must be one of"),
     ('id = "x"\nkind = "person"\nparent = "nobody"\n[names]\nen = ["X"]\n', "parent",
      "no actor with id"),
@@ -139,7 +139,7 @@ def test_a_pronoun_speaks_for_the_person_named_before(engine):
 def test_quotes_inside_quotes_stay_in_the_statement(engine):
     text = ('«Нам сказали: „Это всё монтаж“, но экспертиза показала обратное», — заявил'
             ' Каляпин.')
-    [(kind, speaker, quote)] = speakers(engine, text, "ru")
+    [(_kind, speaker, quote)] = speakers(engine, text, "ru")
     assert speaker == "kalyapin" and "„Это всё монтаж“" in quote
 
 
