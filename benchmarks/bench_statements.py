@@ -28,14 +28,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from crawler.items import PageItem
 from newsmon.mocksite import ACTORS as DEMO_ACTORS
 from newsmon.mocksite.server import MockSite
-from pipelines.normalize import page_to_article
+from pipelines.normalize.page import page_to_article
 from pipelines.statements.actors import Actor, load_actors
 from pipelines.statements.engine import StatementEngine
-from search.sqlite import SQLiteStore
+from search.store import SQLiteStore
 
 LANGUAGES = {"ru": "ru", "en": "en", "nb": "nb"}
-SYLLABLES_LATIN = "ba ko ri ve tu lan mor sel dak vin por hes tal gur nik zem bal".split()
-SYLLABLES_CYRILLIC = "ба ко ри ве ту лан мор сел дак вин пор хес тал гур ник зем бал".split()
+SYLLABLES_LATIN = ["ba", "ko", "ri", "ve", "tu", "lan", "mor", "sel", "dak", "vin", "por", "hes", "tal", "gur", "nik", "zem", "bal"]
+SYLLABLES_CYRILLIC = ["ба", "ко", "ри", "ве", "ту", "лан", "мор", "сел", "дак", "вин", "пор", "хес", "тал", "гур", "ник", "зем", "бал"]
 
 
 def pages() -> list[PageItem]:

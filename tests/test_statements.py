@@ -12,14 +12,14 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 
 from crawler.items import Article
-from newsmon.article import Translation
 from newsmon.cli import main
-from newsmon.errors import ActorError
 from newsmon.mocksite import ACTORS as DEMO_ACTORS
-from pipelines.statements import StatementsPipeline
 from pipelines.statements.actors import load_actors
 from pipelines.statements.engine import StatementEngine
-from search.sqlite import SQLiteStore
+from pipelines.statements.pipeline import StatementsPipeline
+from search.article import Translation
+from search.errors import ActorError
+from search.store import SQLiteStore
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from newsmon.config import DEFAULTS
+from crawler.config import DEFAULTS
 from pipelines.statements.actors import load_actors
 from pipelines.statements.engine import StatementEngine
 from pipelines.statements.evaluation import load_items, load_spellings, score, summary, sweep

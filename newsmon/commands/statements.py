@@ -7,8 +7,8 @@ from datetime import date
 from typing import Any
 
 from newsmon.context import Context
-from newsmon.errors import NotFound, QueryError
 from newsmon.render import as_json, one_line, write_csv
+from search.errors import NotFound, QueryError
 
 CSV_COLUMNS = ["statement_id", "speaker", "speaker_name", "first_published", "kind", "text",
                "translation", "outlet", "language", "published", "first_report", "article_id",
@@ -73,11 +73,8 @@ def statements(args: argparse.Namespace, ctx: Context) -> int:
     since = _date(args.since) if args.since else None
     story_id = None
     if args.story:
-        from newsmon.dedup import resolve_story
-        from newsmon.dedup.index import DedupIndex
-
-        DedupIndex(ctx.store.db)
-        story_id = resolve_story(ctx.store.db, args.story)
+        ctx.store.dedup_index()  # a store that never ran dedup has no story tables yet
+        story_id = ctx.store.resolve_story(args.story)
         if story_id is None:
             raise NotFound(f"no story or article with id {args.story}")
     found = ctx.store.statements_for_actor(actor_id, since=since, story_id=story_id)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from newsmon.errors import ActorError
+from search.errors import ActorError
 
 BUNDLED_DIR = Path(__file__).parent / "actors"
 KINDS = ("official", "body", "ngo", "person", "media")

@@ -15,11 +15,11 @@ from pathlib import Path
 
 from rapidfuzz import fuzz
 
-from newsmon.article import Article
 from pipelines.statements.actors import Actor, load_actors
 from pipelines.statements.extract import Found, StatementExtractor, _sentences, paragraphs
 from pipelines.statements.keys import Keyer, fold
 from pipelines.statements.mentions import DEFAULT_FUZZY_THRESHOLD, MentionIndex
+from search.article import Article
 
 SAME_STATEMENT = 80.0  # rapidfuzz token_set_ratio of two texts of one speaker: one statement
 WINDOW_DAYS = 14  # reports of one statement are this close in time
