@@ -9,8 +9,8 @@ statements). The normalize stage is ``pipelines.normalize.page_to_article`` (dec
 trafilatura, metadata) on each page; the statements stage is ``StatementEngine.store_article``
 (mentions, quotes, speakers, translation alignment, matching and writing to a SQLite store)
 on the resulting articles. Both are timed in the same run; the figures are per article and
-the ratio statements / normalize. The engine is built fresh for each actor set; its word-key
-cache warms up during the first round, which is reported apart ("cold").
+the ratio statements / normalize. Rounds interleave the stages; the first round warms the
+engines' word-key caches and is reported apart ("cold").
 """
 
 from __future__ import annotations
@@ -75,21 +75,6 @@ def generated_actors(count: int, seed: int = 7) -> list[Actor]:
     return actors
 
 
-def time_statements(actors: list[Actor], articles, rounds: int) -> tuple[float, list[float], int]:
-    """(cold seconds per article, warm seconds per article per round, reports per round)."""
-    engine = StatementEngine(actors)
-    with tempfile.TemporaryDirectory() as tmp:
-        store = SQLiteStore(Path(tmp) / "bench.sqlite3")
-        store.upsert(articles)
-        per_round, reports = [], 0
-        for _ in range(rounds + 1):
-            start = time.perf_counter()
-            reports = sum(engine.store_article(store, a) for a in articles)
-            per_round.append((time.perf_counter() - start) / len(articles))
-        store.close()
-    return per_round[0], per_round[1:], reports
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=20)
@@ -97,32 +82,42 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     items = pages()
-    normalize_times, articles = [], []
-    for round_ in range(args.rounds):
-        start = time.perf_counter()
-        made = [page_to_article(p, min_words=60, max_bytes=5_000_000) for p in items]
-        normalize_times.append((time.perf_counter() - start) / len(items))
-        if round_ == 0:
-            articles = made
-    for article in articles:  # what LanguagePipeline would say; the edition's is right here
-        article.language = article.language or "en"
-    normalize = statistics.median(normalize_times)
-    print(f"{len(items)} article pages, {args.rounds} rounds")
-    print(f"normalize stage:          {normalize * 1000:7.2f} ms/article (median)")
-
+    articles = [page_to_article(p, min_words=60, max_bytes=5_000_000) for p in items]
     example = list(load_actors([DEMO_ACTORS]).values())
-    results = {}
-    for label, actors in (("example actors", example),
-                          (f"+{args.generated} generated", example
-                           + generated_actors(args.generated))):
-        cold, warm, reports = time_statements(actors, articles, args.rounds)
-        median = statistics.median(warm)
-        results[label] = median
-        print(f"statements, {label:>16} ({len(actors):>4} actors): {median * 1000:7.2f} ms/article"
-              f" (cold first round {cold * 1000:.2f}), ratio to normalize {median / normalize:.2f},"
-              f" {reports} reports per round")
-    first, last = results.values()
-    print(f"flatness: {last / first:.2f}x per-article cost with {args.generated} more actors")
+    sets = {"example actors": example,
+            f"+{args.generated} generated": example + generated_actors(args.generated)}
+    with tempfile.TemporaryDirectory() as tmp:
+        engines, stores = {}, {}
+        for n, (label, actors) in enumerate(sets.items()):
+            engines[label] = StatementEngine(actors)
+            stores[label] = SQLiteStore(Path(tmp) / f"bench{n}.sqlite3")
+            stores[label].upsert(articles)
+        times: dict[str, list[float]] = {"normalize": [], **{label: [] for label in sets}}
+        reports = {}
+        # rounds interleave the stages, so that a busy machine slows them alike
+        for round_ in range(args.rounds + 1):
+            start = time.perf_counter()
+            for page in items:
+                page_to_article(page, min_words=60, max_bytes=5_000_000)
+            times["normalize"].append((time.perf_counter() - start) / len(items))
+            for label in sets:
+                start = time.perf_counter()
+                reports[label] = sum(engines[label].store_article(stores[label], a)
+                                     for a in articles)
+                times[label].append((time.perf_counter() - start) / len(articles))
+        for store in stores.values():
+            store.close()
+    normalize = statistics.median(times["normalize"][1:])
+    print(f"{len(items)} article pages, {args.rounds} rounds (after one warm-up round)")
+    print(f"normalize stage: {normalize * 1000:.2f} ms/article (median)")
+    medians = {}
+    for label, actors in sets.items():
+        median = medians[label] = statistics.median(times[label][1:])
+        print(f"statements, {label} ({len(actors)} actors): {median * 1000:.2f} ms/article"
+              f" (first, cold round {times[label][0] * 1000:.2f}); ratio to normalize"
+              f" {median / normalize:.2f}; {reports[label]} reports per round")
+    first, last = medians.values()
+    print(f"flatness: {last / first:.2f}x the per-article cost with {args.generated} more actors")
 
 
 if __name__ == "__main__":

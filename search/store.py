@@ -136,17 +136,26 @@ class StatementsMixin:
 
     def delete_statement_reports(self, article_id: str) -> None:
         with self.transaction():
-            self.db.execute("DELETE FROM statement_reports WHERE article_id = ?", (article_id,))
-            self._drop_orphan_statements()
+            self._delete_reports(article_id)
+
+    def _delete_reports(self, article_id: str) -> None:
+        """An article's reports, and the statements no other article reports."""
+        ids = [r[0] for r in self.db.execute(
+            "SELECT DISTINCT statement_id FROM statement_reports WHERE article_id = ?",
+            (article_id,))]
+        self.db.execute("DELETE FROM statement_reports WHERE article_id = ?", (article_id,))
+        for statement_id in ids:
+            left = self.db.execute("SELECT 1 FROM statement_reports WHERE statement_id = ?"
+                                   " LIMIT 1", (statement_id,)).fetchone()
+            if left is None:
+                self.db.execute("DELETE FROM statements WHERE id = ?", (statement_id,))
+            else:
+                self._mark_first_report(statement_id)
 
     def clear_statements(self) -> None:
         with self.transaction():
             self.db.execute("DELETE FROM statement_reports")
             self.db.execute("DELETE FROM statements")
-
-    def _drop_orphan_statements(self) -> None:
-        self.db.execute("DELETE FROM statements WHERE id NOT IN"
-                        " (SELECT statement_id FROM statement_reports)")
 
     def statement_candidates(self, speaker_key: str, published: str | None,
                              window_days: int) -> list[dict[str, Any]]:
@@ -166,8 +175,10 @@ class StatementsMixin:
         return [dict(row) for row in rows]
 
     def save_statement_reports(self, article_id: str, reports: Sequence[dict[str, Any]]) -> None:
-        """File an article's reports; new statements are created, first reports re-marked."""
+        """Replace an article's reports, in one transaction; new statements are created,
+        first reports re-marked."""
         with self.transaction():
+            self._delete_reports(article_id)
             published = self.db.execute(
                 "SELECT coalesce(published, first_seen) FROM articles WHERE id = ?", (article_id,)
             ).fetchone()
@@ -261,6 +272,26 @@ class StatementsMixin:
             " LIMIT 1", (url, url),
         ).fetchone()
         return row[0] if row else None
+
+    def statements_added_after(self, cursor: int = 0, actor_ids: Sequence[str] = (),
+                               limit: int = 500) -> tuple[list[dict[str, Any]], int]:
+        """Statements filed since ``cursor`` (for alerts): (statements, the next cursor).
+
+        The cursor is SQLite's rowid of ``statements``; 0 = from the start. A rebuild refiles
+        everything, so alerts should keep the ids they have sent.
+        """
+        where, params = ["rowid > ?"], [cursor]
+        if actor_ids:
+            where.append(f"speaker_actor IN ({', '.join('?' * len(actor_ids))})")
+            params.extend(actor_ids)
+        rows = self.db.execute(
+            f"SELECT rowid, id FROM statements WHERE {' AND '.join(where)} ORDER BY rowid"
+            " LIMIT ?", (*params, limit)).fetchall()
+        if not rows:
+            return [], cursor
+        found = self._statements(
+            "s.id IN (SELECT value FROM json_each(?))", [json.dumps([r["id"] for r in rows])])
+        return found, rows[-1]["rowid"]
 
     def statement_counts(self) -> dict[str, int]:
         return {row[0]: row[1] for row in self.db.execute(

@@ -338,3 +338,14 @@ def test_the_demo_leak_story_shows_denial_spokesman_and_advocates(mock_world):
                for s in entries["ladygin"]["statements"])
     text = mock_world.newsmon("story", leak, "--responses").stdout
     assert "Viktor Ladygin (prison service spokesman) [official]" in text
+
+
+def test_new_statements_can_be_followed_with_a_cursor(engine, store):
+    ru, en = _ru_article(), _en_article()
+    store.upsert([ru, en])
+    engine.store_article(store, ru)
+    found, cursor = store.statements_added_after(0, ["peskov"])
+    assert [s["speaker_actor"] for s in found] == ["peskov"] and cursor > 0
+    engine.store_article(store, en)  # one more report of the same statement: nothing new
+    assert store.statements_added_after(cursor) == ([], cursor)
+    assert store.statements_added_after(0, ["kalyapin"]) == ([], 0)

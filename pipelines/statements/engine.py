@@ -21,7 +21,7 @@ from pipelines.statements.keys import Keyer, fold
 from pipelines.statements.mentions import DEFAULT_FUZZY_THRESHOLD, MentionIndex
 from search.article import Article
 
-SAME_STATEMENT = 80.0  # rapidfuzz token_set_ratio of two texts of one speaker: one statement
+SAME_STATEMENT = 80.0  # _similarity of two texts of one speaker at or above this: one statement
 WINDOW_DAYS = 14  # reports of one statement are this close in time
 
 
@@ -70,8 +70,7 @@ class StatementEngine:
     def store_article(self, store, article: Article) -> int:
         """Replace the statements an article reports; returns how many it has."""
         found = self.analyze(article)
-        store.delete_statement_reports(article.id)
-        reports = []
+        reports = []  # an earlier version of this article's reports matches itself: ids stay
         for f in found:
             pivot_text = f.text if article.language == self.pivot else (f.translation or f.text)
             speaker_key = f.speaker_actor or "name:" + fold(f.speaker_name)
@@ -94,8 +93,8 @@ class StatementEngine:
                published: str | None) -> str | None:
         best: tuple[float, str] | None = None
         for candidate in store.statement_candidates(speaker_key, published, WINDOW_DAYS):
-            score = max(fuzz.token_set_ratio(text.casefold(), candidate["text"].casefold()),
-                        fuzz.token_set_ratio(pivot_text.casefold(), candidate["pivot_text"].casefold()))
+            score = max(_similarity(text, candidate["text"]),
+                        _similarity(pivot_text, candidate["pivot_text"]))
             if score >= SAME_STATEMENT and (best is None or score > best[0]):
                 best = (score, candidate["id"])
         return best[1] if best else None
@@ -110,6 +109,16 @@ class StatementEngine:
             if progress is not None:
                 progress(articles)
         return articles, reports
+
+
+def _similarity(a: str, b: str) -> float:
+    """How alike two renderings of a statement are (0-100); a short quote inside a long one of
+    the same speaker is another statement, not the same one."""
+    wa, wb = len(a.split()), len(b.split())
+    if not wa or not wb or min(wa, wb) / max(wa, wb) < 0.6:
+        return 0.0
+    a, b = a.casefold(), b.casefold()
+    return max(fuzz.token_sort_ratio(a, b), fuzz.token_set_ratio(a, b) if min(wa, wb) >= 6 else 0)
 
 
 def _attach_translations(body: str, translated: str, language: str, pivot: str,

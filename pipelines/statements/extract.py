@@ -52,6 +52,7 @@ _DASH_START = re.compile(r"(?:^|(?<=[.!?…]\s))\s*[–—-]\s+")
 _NOBODY = ("", "")  # a pronoun with no antecedent: someone speaks, but we cannot say who
 _MIN_QUOTE_WORDS = 3  # shorter quotes ("provocation") are words in a sentence, not statements
 _PARAGRAPHS = re.compile(r"[^\n]+")
+_QUOTE_CHARS = re.compile("[" + re.escape("".join({*_QUOTE_PAIRS, *_QUOTE_PAIRS.values()})) + "]")
 
 
 @dataclass
@@ -371,15 +372,17 @@ def _quotes(text: str, family: str, tokens: list[Token] | None) -> list[tuple[in
         attribution = re.compile(r"[,!?]\s*(?:[–—]\s*)?(?=\w)")
         for dash in _DASH_START.finditer(text):
             end = _sentence_end(text, dash.end())
+            starts = {t.start: t for t in tokens}
             for match in attribution.finditer(text, dash.end(), end):
-                token = next((t for t in tokens if t.start == match.end()), None)
+                token = starts.get(match.end())
                 if token is not None and (token.lemma in SPEECH_VERBS.get(family, ())
                                           or token.text.casefold() in SPEECH_VERBS.get(family, ())):
                     spans.append((dash.start(), match.start() + 1, dash.end(), match.start()))
                     dashed.append((dash.start(), match.start() + 1))
                     break
     stack: list[tuple[str, int]] = []
-    for i, ch in enumerate(text):
+    for match in _QUOTE_CHARS.finditer(text):
+        i, ch = match.start(), match.group()
         if any(a <= i < b for a, b in dashed):
             continue
         if stack and ch == _QUOTE_PAIRS[stack[-1][0]] and not (ch == "“" and stack[-1][0] == "“"):
