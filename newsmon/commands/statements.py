@@ -13,8 +13,6 @@ from search.errors import NotFound, QueryError
 CSV_COLUMNS = ["statement_id", "speaker", "speaker_name", "first_published", "kind", "text",
                "translation", "outlet", "language", "published", "first_report", "article_id",
                "url", "paragraph", "start", "end"]
-# responses to a story: officials and bodies first, then everyone else
-_KIND_ORDER = {"official": 0, "body": 0, "ngo": 1, "person": 1, "media": 2}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -48,7 +46,9 @@ def engine_for(ctx: Context):
 
 def actors(args: argparse.Namespace, ctx: Context) -> int:
     engine = engine_for(ctx)
-    rows = sorted(engine.actors.values(), key=lambda a: (_KIND_ORDER.get(a.kind, 3), a.id))
+    from pipelines.statements.engine import RESPONSE_ORDER
+
+    rows = sorted(engine.actors.values(), key=lambda a: (RESPONSE_ORDER.get(a.kind, 3), a.id))
     if args.json:
         for a in rows:
             print(as_json({"id": a.id, "kind": a.kind, "name": a.name, "parent": a.parent,
@@ -126,21 +126,8 @@ def csv_rows(s: dict[str, Any]):
 
 
 def responses(ctx: Context, story_id: str) -> list[dict[str, Any]]:
-    """Who responded to a story: one entry per speaker, officials first, by first report."""
-    engine = engine_for(ctx)
-    by_speaker: dict[str, dict[str, Any]] = {}
-    for s in ctx.store.story_responses(story_id):
-        key = s["speaker_key"]
-        actor = engine.actors.get(s["speaker_actor"])
-        entry = by_speaker.setdefault(key, {
-            "speaker": s["speaker_actor"] or s["speaker_name"],
-            "name": actor.name if actor else s["speaker_name"],
-            "kind": actor.kind if actor else "unwatched",
-            "first_published": s["first_published"], "statements": [],
-        })
-        entry["statements"].append(s)
-    return sorted(by_speaker.values(), key=lambda e: (_KIND_ORDER.get(e["kind"], 3),
-                                                      e["first_published"] or ""))
+    """Who responded to a story (see ``StatementEngine.responses``)."""
+    return engine_for(ctx).responses(ctx.store, story_id)
 
 
 def response_lines(entries: list[dict[str, Any]]) -> list[str]:

@@ -23,6 +23,8 @@ from search.article import Article
 
 SAME_STATEMENT = 80.0  # _similarity of two texts of one speaker at or above this: one statement
 WINDOW_DAYS = 14  # reports of one statement are this close in time
+# responses to a story: officials and the bodies they speak for first, then everyone else
+RESPONSE_ORDER = {"official": 0, "body": 0, "ngo": 1, "person": 1, "media": 2}
 
 
 @dataclass
@@ -98,6 +100,23 @@ class StatementEngine:
             if score >= SAME_STATEMENT and (best is None or score > best[0]):
                 best = (score, candidate["id"])
         return best[1] if best else None
+
+    def responses(self, store, story_id: str) -> list[dict]:
+        """Who responded to a story: one entry per speaker (officials and bodies first, then
+        advocates and others, each group by first report), with its statements and reports."""
+        by_speaker: dict[str, dict] = {}
+        for s in store.story_responses(story_id):
+            actor = self.actors.get(s["speaker_actor"])
+            entry = by_speaker.setdefault(s["speaker_key"], {
+                "speaker": s["speaker_actor"] or s["speaker_name"],
+                "name": actor.name if actor else s["speaker_name"],
+                "kind": actor.kind if actor else "unwatched",
+                "parent": actor.parent if actor else "",
+                "first_published": s["first_published"], "statements": [],
+            })
+            entry["statements"].append(s)
+        return sorted(by_speaker.values(), key=lambda e: (RESPONSE_ORDER.get(e["kind"], 3),
+                                                          e["first_published"] or ""))
 
     def rebuild(self, store, progress=None) -> tuple[int, int]:
         """Re-extract every stored article (after the actor files changed): (articles, reports)."""
