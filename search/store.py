@@ -100,8 +100,10 @@ CREATE TABLE IF NOT EXISTS statements (
     speaker_name TEXT NOT NULL DEFAULT '',
     text TEXT NOT NULL,                 -- as first reported
     pivot_text TEXT NOT NULL DEFAULT '',
-    first_published TEXT
+    first_published TEXT,
+    index_state TEXT NOT NULL DEFAULT 'pending'  -- pending | synced (Elasticsearch)
 );
+CREATE TABLE IF NOT EXISTS statements_removed (id TEXT PRIMARY KEY);  -- to delete from ES
 CREATE INDEX IF NOT EXISTS statements_speaker ON statements(speaker_key, first_published);
 CREATE TABLE IF NOT EXISTS statement_reports (
     statement_id TEXT NOT NULL REFERENCES statements(id) ON DELETE CASCADE,
@@ -149,11 +151,14 @@ class StatementsMixin:
                                    " LIMIT 1", (statement_id,)).fetchone()
             if left is None:
                 self.db.execute("DELETE FROM statements WHERE id = ?", (statement_id,))
+                self.db.execute("INSERT OR IGNORE INTO statements_removed(id) VALUES (?)",
+                                (statement_id,))
             else:
                 self._mark_first_report(statement_id)
 
     def clear_statements(self) -> None:
         with self.transaction():
+            self.db.execute("INSERT OR IGNORE INTO statements_removed(id) SELECT id FROM statements")
             self.db.execute("DELETE FROM statement_reports")
             self.db.execute("DELETE FROM statements")
 
@@ -210,8 +215,9 @@ class StatementsMixin:
         ).fetchall()
         self.db.execute("UPDATE statement_reports SET first_report = (rowid = ?)"
                         " WHERE statement_id = ?", (rows[0]["rowid"], statement_id))
-        self.db.execute("UPDATE statements SET first_published = ? WHERE id = ?",
-                        (rows[0]["at"], statement_id))
+        self.db.execute("UPDATE statements SET first_published = ?, index_state = 'pending'"
+                        " WHERE id = ?", (rows[0]["at"], statement_id))
+        self.db.execute("DELETE FROM statements_removed WHERE id = ?", (statement_id,))
 
     def _statements(self, where: str, params: Sequence[Any]) -> list[dict[str, Any]]:
         rows = self.db.execute(
@@ -292,6 +298,27 @@ class StatementsMixin:
         found = self._statements(
             "s.id IN (SELECT value FROM json_each(?))", [json.dumps([r["id"] for r in rows])])
         return found, rows[-1]["rowid"]
+
+    # Elasticsearch sync of statements (search/elastic_statements.py)
+    def statements_pending_index(self, limit: int,
+                                 exclude: Sequence[str] = ()) -> list[dict[str, Any]]:
+        return self._statements(
+            "s.index_state = 'pending' AND s.id NOT IN (SELECT value FROM json_each(?))"
+            " AND s.rowid IN (SELECT rowid FROM statements WHERE index_state = 'pending'"
+            " ORDER BY rowid LIMIT ?)", [json.dumps(list(exclude)), limit + len(exclude)])
+
+    def mark_statements_indexed(self, ids: Sequence[str]) -> None:
+        with self.transaction():
+            self.db.execute("UPDATE statements SET index_state = 'synced'"
+                            " WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(list(ids)),))
+
+    def statements_removed(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT id FROM statements_removed")]
+
+    def forget_removed_statements(self, ids: Sequence[str]) -> None:
+        with self.transaction():
+            self.db.execute("DELETE FROM statements_removed WHERE id IN"
+                            " (SELECT value FROM json_each(?))", (json.dumps(list(ids)),))
 
     def statement_counts(self) -> dict[str, int]:
         return {row[0]: row[1] for row in self.db.execute(

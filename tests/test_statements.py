@@ -349,3 +349,43 @@ def test_new_statements_can_be_followed_with_a_cursor(engine, store):
     engine.store_article(store, en)  # one more report of the same statement: nothing new
     assert store.statements_added_after(cursor) == ([], cursor)
     assert store.statements_added_after(0, ["kalyapin"]) == ([], 0)
+
+
+# -- Elasticsearch --------------------------------------------------------------------------------
+def test_statements_in_elasticsearch_answer_like_the_store(engine, store, elasticsearch_url,
+                                                             index_name, capsys, monkeypatch):
+    from search.elastic import ElasticsearchBackend
+    from search.elastic_statements import StatementIndex
+
+    backend = ElasticsearchBackend(elasticsearch_url, name=index_name, retry_backoff=0.01)
+    index = StatementIndex(backend)
+    try:
+        ru, en = _ru_article(), _en_article()
+        store.upsert([ru, en])
+        engine.store_article(store, ru)
+        engine.store_article(store, en)
+        pushed = index.push(store)
+        assert pushed.written == 1 and not pushed.rejected
+        assert index.push(store).written == 0  # nothing pending any more
+        from_es = index.statements_for_actor("peskov")
+        from_store = store.statements_for_actor("peskov")
+        assert [s["id"] for s in from_es] == [s["id"] for s in from_store]
+        assert from_es[0]["reports"] == from_store[0]["reports"]
+        assert index.statements_for_actor("peskov", since="2026-12-01") == []
+        assert [s["id"] for s in index.story_responses(ru.id)] == [from_store[0]["id"]]
+        # a rebuild that files the statement under a new id deletes the old document
+        store.clear_statements()
+        assert index.push(store).deleted == 1
+        assert index.statements_for_actor("peskov") == []
+        engine.rebuild(store)
+        assert index.push(store).written == 1
+        # the CLI reads statements from Elasticsearch when it is configured
+        monkeypatch.setenv("NEWSMON_DB", str(store.path))
+        monkeypatch.setenv("NEWSMON_INDEX_URL", elasticsearch_url)
+        monkeypatch.setenv("NEWSMON_INDEX_NAME", index_name)
+        assert main(["statements", "peskov", "--json"]) == 0
+        [record] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+        assert len(record["reports"]) == 2
+    finally:
+        backend._call(backend.client.indices.delete, index=index.name, ignore_unavailable=True)
+        backend.close()

@@ -77,7 +77,7 @@ def statements(args: argparse.Namespace, ctx: Context) -> int:
         story_id = ctx.store.resolve_story(args.story)
         if story_id is None:
             raise NotFound(f"no story or article with id {args.story}")
-    found = ctx.store.statements_for_actor(actor_id, since=since, story_id=story_id)
+    found = statement_source(ctx).statements_for_actor(actor_id, since=since, story_id=story_id)
     if args.json:
         for s in found:
             print(as_json(s), file=ctx.out)
@@ -125,9 +125,18 @@ def csv_rows(s: dict[str, Any]):
                                     "paragraph", "start", "end")}}
 
 
+def statement_source(ctx: Context):
+    """Where statements are read: Elasticsearch when ``index.url`` is set, else the store."""
+    if ctx.config.section("index")["url"]:
+        from search.elastic_statements import StatementIndex
+
+        return StatementIndex(ctx.backend)
+    return ctx.store
+
+
 def responses(ctx: Context, story_id: str) -> list[dict[str, Any]]:
     """Who responded to a story (see ``StatementEngine.responses``)."""
-    return engine_for(ctx).responses(ctx.store, story_id)
+    return engine_for(ctx).responses(statement_source(ctx), story_id)
 
 
 def response_lines(entries: list[dict[str, Any]]) -> list[str]:
