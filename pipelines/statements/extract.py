@@ -263,7 +263,8 @@ class StatementExtractor:
 
     def _is_speech_verb(self, token: Token, family: str) -> bool:
         verbs = SPEECH_VERBS[family]
-        return token.lemma in verbs or token.text.casefold() in verbs
+        # "ответят на вопросы" announces words still to come: not a statement
+        return (token.lemma in verbs or token.text.casefold() in verbs) and not token.future
 
     @staticmethod
     def _negated(verb: int, tokens: list[Token]) -> bool:

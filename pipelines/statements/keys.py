@@ -60,6 +60,7 @@ class Token:
     keys: frozenset[str]  # every key this word may stand for
     capitalized: bool
     lemma: str  # first normal form, lowercase, in its own script (speech verbs, pronouns)
+    future: bool = False  # a Russian or Ukrainian verb in the future tense ("ответят")
 
 
 class Keyer:
@@ -79,15 +80,17 @@ class Keyer:
             self._stemmers[name] = snowballstemmer.stemmer(name)
         return self._stemmers[name]
 
-    def _word_keys(self, word: str, language: str) -> tuple[frozenset[str], str]:
+    def _word_keys(self, word: str, language: str) -> tuple[frozenset[str], str, bool]:
         lower = word.casefold()
         keys = {fold(lower)}
+        future = False
         if _CYRILLIC.search(lower):
             morph = self._morph["uk" if language == "uk" else "ru"]
             parses = morph.parse(lower)[:4]
             forms = [p.normal_form for p in parses] or [lower]
             keys.update(fold(f) for f in forms)
             lemma = forms[0]
+            future = bool(parses) and "futr" in parses[0].tag
         else:
             lemma = lower
             stemmer = self._stemmer(language)
@@ -100,13 +103,13 @@ class Keyer:
                     keys.add(fold(lower[: -len(ending)]))
                     break
         keys.discard("")
-        return frozenset(keys), lemma
+        return frozenset(keys), lemma, future
 
     def tokens(self, text: str, language: str) -> list[Token]:
         out = []
         for match in WORD.finditer(text):
             word = match.group().rstrip(".")
-            keys, lemma = self.word_keys(word, language)
+            keys, lemma, future = self.word_keys(word, language)
             out.append(Token(match.start(), match.start() + len(word), word, keys,
-                             word[:1].isupper(), lemma))
+                             word[:1].isupper(), lemma, future))
         return out
