@@ -139,15 +139,3 @@ class MentionIndex:
             return None
         actors = self._surnames[best[1]]
         return next(iter(actors)) if len(actors) == 1 else None  # ambiguous: say nothing
-
-    def fuzzy_scores(self, word: str, language: str) -> float:
-        """Best fuzzy score of a word against the surnames (for measuring the threshold)."""
-        token = self.keyer.tokens(word, language)[0]
-        best = 0.0
-        for key in token.keys:
-            candidates = [k for length in range(len(key) - 2, len(key) + 3)
-                          for k in self._buckets.get((key[0], length), ())] if key else []
-            if candidates:
-                hit = process.extractOne(key, candidates, scorer=fuzz.ratio)
-                best = max(best, hit[1] if hit else 0.0)
-        return best
