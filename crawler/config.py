@@ -87,6 +87,12 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "window_days": 7,  # cross-language matches are published this close together
         "signal_window_hours": 48,  # ... and this close when there is no translation
     },
+    "statements": {
+        # Who said what: watched actors and their statements (docs/statements.md).
+        "enabled": True,
+        "actor_dirs": [],  # extra folders of actor definitions, besides the bundled ones
+        "fuzzy_threshold": 80.0,  # rapidfuzz ratio for a surname spelled a new way (measured)
+    },
     "web": {"host": "127.0.0.1", "port": 8765},
 }
 
@@ -100,6 +106,7 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "NEWSMON_ES_PASSWORD": ("index", "password"),
     "NEWSMON_ES_CA_CERTS": ("index", "ca_certs"),
     "NEWSMON_OUTLETS": ("crawl", "outlet_dirs"),
+    "NEWSMON_ACTORS": ("statements", "actor_dirs"),
     "NEWSMON_MODELS_DIR": ("translate", "models_dir"),
     "NEWSMON_TRANSLATE_DEVICE": ("translate", "device"),
 }
@@ -129,6 +136,10 @@ class Config:
     def models_dir(self) -> Path:
         path = self.values["translate"]["models_dir"]
         return Path(path).expanduser() if path else data_dir() / "argos-packages"
+
+    @property
+    def actor_dirs(self) -> list[Path]:
+        return [Path(p).expanduser() for p in self.values["statements"]["actor_dirs"]]
 
     @property
     def outlet_dirs(self) -> list[Path]:
@@ -183,6 +194,13 @@ class Config:
             "NEWSMON_DEDUP_ENABLED": bool(dedup["enabled"]),
             "NEWSMON_DEDUP_PIVOT": translate["pivot"],
             **{f"NEWSMON_DEDUP_{key.upper()}": dedup[key] for key in dedup if key != "enabled"},
+        })
+        statements = self.values["statements"]
+        settings.update({
+            "NEWSMON_STATEMENTS_ENABLED": bool(statements["enabled"]),
+            "NEWSMON_STATEMENTS_ACTOR_DIRS": [str(p) for p in self.actor_dirs],
+            "NEWSMON_STATEMENTS_FUZZY_THRESHOLD": float(statements["fuzzy_threshold"]),
+            "NEWSMON_STATEMENTS_PIVOT": translate["pivot"],
         })
         return settings
 

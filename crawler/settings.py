@@ -50,5 +50,6 @@ ITEM_PIPELINES = {
     "pipelines.translate.pipeline.TranslatePipeline": 300,
     "pipelines.dedup.pipeline.DedupPipeline": 400,
     "pipelines.store.StorePipeline": 500,
+    "pipelines.statements.pipeline.StatementsPipeline": 550,
     "pipelines.index.ElasticsearchPipeline": 600,
 }

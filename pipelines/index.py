@@ -24,6 +24,7 @@ from twisted.python.failure import Failure
 
 from crawler.config import load_config
 from search.elastic import ElasticsearchBackend
+from search.elastic_statements import StatementIndex
 from search.elastic_sync import SyncReport, pending_count, push, sync_pending
 from search.errors import BackendUnavailable, NewsmonError
 from search.store import SQLiteStore
@@ -137,6 +138,8 @@ class ElasticsearchPipeline:
         report = push(self.store, self.backend, ids)
         # then whatever else is pending: earlier crawls, outages, stories merged by dedup
         report.add(sync_pending(self.store, self.backend, self.bulk_size))
+        statements = StatementIndex(self.backend).push(self.store, self.bulk_size)
+        self._inc("newsmon/index/statements", statements.written)
         return report, pending_count(self.store)
 
     def _pushed(self, result: tuple[SyncReport, int]) -> None:

@@ -31,3 +31,7 @@ class BackendUnavailable(NewsmonError):
     """The search index (e.g. Elasticsearch) cannot be reached."""
 
     exit_code = 3
+
+
+class ActorError(NewsmonError):
+    """A watched-actor definition file is wrong; the message names the file and the field."""

@@ -90,6 +90,37 @@ CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5(
 );
 """
 
+# -- statements (issue #9) ---------------------------------------------------------------------
+# One row per statement (a speaker's words), one per report of it (an article that carries it).
+STATEMENTS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS statements (
+    id TEXT PRIMARY KEY,
+    speaker_key TEXT NOT NULL,          -- actor id, or 'name:' + folded name
+    speaker_actor TEXT NOT NULL DEFAULT '',
+    speaker_name TEXT NOT NULL DEFAULT '',
+    text TEXT NOT NULL,                 -- as first reported
+    pivot_text TEXT NOT NULL DEFAULT '',
+    first_published TEXT,
+    index_state TEXT NOT NULL DEFAULT 'pending'  -- pending | synced (Elasticsearch)
+);
+CREATE TABLE IF NOT EXISTS statements_removed (id TEXT PRIMARY KEY);  -- to delete from ES
+CREATE INDEX IF NOT EXISTS statements_speaker ON statements(speaker_key, first_published);
+CREATE TABLE IF NOT EXISTS statement_reports (
+    statement_id TEXT NOT NULL REFERENCES statements(id) ON DELETE CASCADE,
+    article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,                 -- direct | reported
+    speaker_name TEXT NOT NULL DEFAULT '',
+    text TEXT NOT NULL,
+    translation TEXT NOT NULL DEFAULT '',
+    paragraph INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    first_report INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (article_id, start)
+);
+CREATE INDEX IF NOT EXISTS statement_reports_statement ON statement_reports(statement_id);
+"""
+
 # bm25 weights for (title, body, tr_title, tr_body): a hit in a title counts more.
 _BM25 = "bm25(articles_fts, 4.0, 1.0, 2.0, 0.8)"
 _ARTICLE_COLUMNS = (
@@ -100,7 +131,204 @@ _ARTICLE_COLUMNS = (
 _JSON_COLUMNS = ("authors", "tags")
 
 
-class SQLiteStore:
+class StatementsMixin:
+    """Statements and their reports (pipelines/statements files them; see docs/statements.md)."""
+
+    db: sqlite3.Connection
+
+    def delete_statement_reports(self, article_id: str) -> None:
+        with self.transaction():
+            self._delete_reports(article_id)
+
+    def _delete_reports(self, article_id: str) -> None:
+        """An article's reports, and the statements no other article reports."""
+        ids = [r[0] for r in self.db.execute(
+            "SELECT DISTINCT statement_id FROM statement_reports WHERE article_id = ?",
+            (article_id,))]
+        self.db.execute("DELETE FROM statement_reports WHERE article_id = ?", (article_id,))
+        for statement_id in ids:
+            left = self.db.execute("SELECT 1 FROM statement_reports WHERE statement_id = ?"
+                                   " LIMIT 1", (statement_id,)).fetchone()
+            if left is None:
+                self.db.execute("DELETE FROM statements WHERE id = ?", (statement_id,))
+                self.db.execute("INSERT OR IGNORE INTO statements_removed(id) VALUES (?)",
+                                (statement_id,))
+            else:
+                self._mark_first_report(statement_id)
+
+    def clear_statements(self) -> None:
+        with self.transaction():
+            self.db.execute("INSERT OR IGNORE INTO statements_removed(id) SELECT id FROM statements")
+            self.db.execute("DELETE FROM statement_reports")
+            self.db.execute("DELETE FROM statements")
+
+    def statement_candidates(self, speaker_key: str, published: str | None,
+                             window_days: int) -> list[dict[str, Any]]:
+        """Stored statements of a speaker first reported within ``window_days`` of a date."""
+        if published:
+            rows = self.db.execute(
+                "SELECT id, text, pivot_text FROM statements WHERE speaker_key = ?"
+                " AND (first_published IS NULL OR abs(julianday(first_published)"
+                " - julianday(?)) <= ?)",
+                (speaker_key, published, window_days),
+            ).fetchall()
+        else:
+            rows = self.db.execute(
+                "SELECT id, text, pivot_text FROM statements WHERE speaker_key = ?",
+                (speaker_key,),
+            ).fetchall()
+        return [dict(row) for row in rows]
+
+    def save_statement_reports(self, article_id: str, reports: Sequence[dict[str, Any]]) -> None:
+        """Replace an article's reports, in one transaction; new statements are created,
+        first reports re-marked."""
+        with self.transaction():
+            self._delete_reports(article_id)
+            published = self.db.execute(
+                "SELECT coalesce(published, first_seen) FROM articles WHERE id = ?", (article_id,)
+            ).fetchone()
+            when = published[0] if published else None
+            touched = set()
+            for r in reports:
+                self.db.execute(
+                    "INSERT OR IGNORE INTO statements(id, speaker_key, speaker_actor, speaker_name,"
+                    " text, pivot_text, first_published) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (r["statement_id"], r["speaker_key"], r["speaker_actor"], r["speaker_name"],
+                     r["text"], r["pivot_text"], when),
+                )
+                self.db.execute(
+                    "INSERT OR REPLACE INTO statement_reports(statement_id, article_id, kind,"
+                    " speaker_name, text, translation, paragraph, start, \"end\")"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (r["statement_id"], article_id, r["kind"], r["speaker_name"], r["text"],
+                     r["translation"], r["paragraph"], r["start"], r["end"]),
+                )
+                touched.add(r["statement_id"])
+            for statement_id in touched:
+                self._mark_first_report(statement_id)
+
+    def _mark_first_report(self, statement_id: str) -> None:
+        rows = self.db.execute(
+            "SELECT r.rowid, coalesce(a.published, a.first_seen) AS at FROM statement_reports r"
+            " JOIN articles a ON a.id = r.article_id WHERE r.statement_id = ?"
+            " ORDER BY at, a.rowid, r.start", (statement_id,),
+        ).fetchall()
+        self.db.execute("UPDATE statement_reports SET first_report = (rowid = ?)"
+                        " WHERE statement_id = ?", (rows[0]["rowid"], statement_id))
+        self.db.execute("UPDATE statements SET first_published = ?, index_state = 'pending'"
+                        " WHERE id = ?", (rows[0]["at"], statement_id))
+        self.db.execute("DELETE FROM statements_removed WHERE id = ?", (statement_id,))
+
+    def _statements(self, where: str, params: Sequence[Any]) -> list[dict[str, Any]]:
+        rows = self.db.execute(
+            "SELECT s.id, s.speaker_key, s.speaker_actor, s.speaker_name, s.text, s.pivot_text,"
+            " s.first_published FROM statements s"
+            f" WHERE {where} ORDER BY s.first_published, s.id", tuple(params),
+        ).fetchall()
+        out = []
+        for row in rows:
+            statement = dict(row)
+            statement["reports"] = [dict(r) for r in self.db.execute(
+                "SELECT r.article_id, r.kind, r.speaker_name, r.text, r.translation, r.paragraph,"
+                " r.start, r.\"end\", r.first_report, a.outlet, a.language, a.published,"
+                " a.canonical_url AS url, a.title, a.story_id FROM statement_reports r"
+                " JOIN articles a ON a.id = r.article_id WHERE r.statement_id = ?"
+                " ORDER BY coalesce(a.published, a.first_seen), a.rowid", (row["id"],),
+            )]
+            for report in statement["reports"]:
+                report["first_report"] = bool(report["first_report"])
+            out.append(statement)
+        return out
+
+    def statements_for_actor(self, actor_id: str, since: str | None = None,
+                             story_id: str | None = None) -> list[dict[str, Any]]:
+        """An actor's statements in time order, each with all its reports (oldest first)."""
+        where, params = ["s.speaker_actor = ?"], [actor_id]
+        if since:
+            where.append("s.first_published >= ?")
+            params.append(since)
+        if story_id:
+            where.append("s.id IN (SELECT r.statement_id FROM statement_reports r JOIN articles a"
+                         " ON a.id = r.article_id WHERE a.story_id = ? OR a.id = ?)")
+            params.extend([story_id, story_id])
+        return self._statements(" AND ".join(where), params)
+
+    def story_responses(self, story_id: str) -> list[dict[str, Any]]:
+        """Statements carried by a story's articles, in order of first report, with reports."""
+        return self._statements(
+            "s.id IN (SELECT r.statement_id FROM statement_reports r JOIN articles a"
+            " ON a.id = r.article_id WHERE a.story_id = ? OR (a.story_id = '' AND a.id = ?))",
+            [story_id, story_id],
+        )
+
+    def iter_articles_by_date(self) -> Iterator[Article]:
+        """Every article, oldest first, so that first reports are filed first."""
+        ids = [row[0] for row in self.db.execute(
+            "SELECT id FROM articles ORDER BY coalesce(published, first_seen), rowid")]
+        for article_id in ids:
+            article = self.get(article_id)
+            if article is not None:
+                yield article
+
+    def story_of_url(self, url: str) -> str | None:
+        """The story (or, unclustered, the article) a URL belongs to; query strings ignored."""
+        row = self.db.execute(
+            "SELECT coalesce(nullif(a.story_id, ''), a.id) FROM article_urls u JOIN articles a"
+            " ON a.id = u.article_id WHERE u.url = ? OR u.url LIKE ? || '?%' ORDER BY u.rowid"
+            " LIMIT 1", (url, url),
+        ).fetchone()
+        return row[0] if row else None
+
+    def statements_added_after(self, cursor: int = 0, actor_ids: Sequence[str] = (),
+                               limit: int = 500) -> tuple[list[dict[str, Any]], int]:
+        """Statements filed since ``cursor`` (for alerts): (statements, the next cursor).
+
+        The cursor is SQLite's rowid of ``statements``; 0 = from the start. A rebuild refiles
+        everything, so alerts should keep the ids they have sent.
+        """
+        where, params = ["rowid > ?"], [cursor]
+        if actor_ids:
+            where.append(f"speaker_actor IN ({', '.join('?' * len(actor_ids))})")
+            params.extend(actor_ids)
+        rows = self.db.execute(
+            f"SELECT rowid, id FROM statements WHERE {' AND '.join(where)} ORDER BY rowid"
+            " LIMIT ?", (*params, limit)).fetchall()
+        if not rows:
+            return [], cursor
+        found = self._statements(
+            "s.id IN (SELECT value FROM json_each(?))", [json.dumps([r["id"] for r in rows])])
+        return found, rows[-1]["rowid"]
+
+    # Elasticsearch sync of statements (search/elastic_statements.py)
+    def statements_pending_index(self, limit: int,
+                                 exclude: Sequence[str] = ()) -> list[dict[str, Any]]:
+        return self._statements(
+            "s.index_state = 'pending' AND s.id NOT IN (SELECT value FROM json_each(?))"
+            " AND s.rowid IN (SELECT rowid FROM statements WHERE index_state = 'pending'"
+            " ORDER BY rowid LIMIT ?)", [json.dumps(list(exclude)), limit + len(exclude)])
+
+    def mark_statements_indexed(self, ids: Sequence[str]) -> None:
+        with self.transaction():
+            self.db.execute("UPDATE statements SET index_state = 'synced'"
+                            " WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(list(ids)),))
+
+    def statements_removed(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT id FROM statements_removed")]
+
+    def forget_removed_statements(self, ids: Sequence[str]) -> None:
+        with self.transaction():
+            self.db.execute("DELETE FROM statements_removed WHERE id IN"
+                            " (SELECT value FROM json_each(?))", (json.dumps(list(ids)),))
+
+    def statement_counts(self) -> dict[str, int]:
+        return {row[0]: row[1] for row in self.db.execute(
+            "SELECT speaker_actor, count(*) FROM statements WHERE speaker_actor != ''"
+            " GROUP BY 1")}
+
+# -- end of statements -------------------------------------------------------------------------
+
+
+class SQLiteStore(StatementsMixin):
     """Articles, fetch log and translations in one SQLite file; implements SearchBackend."""
 
     def __init__(self, path: str | Path) -> None:
@@ -119,6 +347,7 @@ class SQLiteStore:
         self.db.execute("PRAGMA busy_timeout=10000")
         with self._lock:
             self.db.executescript(SCHEMA)  # idempotent: CREATE ... IF NOT EXISTS
+            self.db.executescript(STATEMENTS_SCHEMA)
             self.db.execute(
                 "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
                 (str(SCHEMA_VERSION),),
@@ -639,3 +868,4 @@ def _day_after(value: str) -> str:
         except ValueError:
             raise QueryError(f"not a date (YYYY-MM-DD): {value}") from None
     return value + "\uffff"
+

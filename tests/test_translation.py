@@ -353,6 +353,14 @@ def test_crawl_translate_pending_and_retranslate(
     assert f"en: {len(by_language['nb'])} done" in out
     after = {a.id: a for a in _stored(mock_world.db)}
     assert {after[a.id].translation("en").model for a in by_language["nb"]} == {"translate-nb_en"}
+    # their statements were refiled with the translation (what matches them across languages)
+    store = SQLiteStore(mock_world.db)
+    try:
+        reports = [r for a in by_language["nb"] for s in store.story_responses(a.story_id or a.id)
+                   for r in s["reports"] if r["article_id"] == a.id]
+    finally:
+        store.close()
+    assert reports and all(r["translation"] for r in reports)
     assert main(["translate", "--pending"]) == 0
     assert "en: nothing pending" in capsys.readouterr().out
 

@@ -14,4 +14,5 @@ COMMAND_MODULES = [
     "newsmon.commands.models",
     "newsmon.commands.index",
     "newsmon.commands.dedup",
+    "newsmon.commands.statements",
 ]

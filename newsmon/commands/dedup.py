@@ -17,6 +17,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("id", help="story id from search results (an old, merged id still works),"
                               " or an article id")
     p.add_argument("--json", action="store_true", help="one JSON object")
+    p.add_argument("--responses", action="store_true",
+                   help="who responded to the story (officials first, by first report)")
     p.set_defaults(handler=story)
 
     p = subparsers.add_parser("dedup", help="maintain the story index (deduplication)")
@@ -46,6 +48,16 @@ def story(args: argparse.Namespace, ctx: Context) -> int:
         raise NotFound(f"story {story_id} has no stored articles")
     outlets = sorted({m["outlet"] for m in members})
     languages = sorted({m["language"] for m in members if m["language"]})
+    if args.responses:
+        from newsmon.commands.statements import response_lines, responses
+
+        entries = responses(ctx, story_id)
+        if args.json:
+            print(as_json({"story_id": story_id, "responses": entries}), file=ctx.out)
+            return 0
+        print(f"story {story_id}: responses from {len(entries)} speakers", file=ctx.out)
+        print("\n".join(response_lines(entries)), file=ctx.out)
+        return 0
     if args.json:
         print(as_json({
             "story_id": story_id, "requested_id": args.id, "size": len(members),

@@ -30,8 +30,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=demo)
 
 
+def show_responses(ctx: Context, story_id: str) -> None:
+    from newsmon.commands.statements import response_lines, responses
+
+    print("\n".join(response_lines(responses(ctx, story_id))), file=ctx.out)
+
+
 def demo(args: argparse.Namespace, ctx: Context) -> int:
-    from newsmon.mocksite import outlet_definition, start_site
+    from newsmon.mocksite import ACTORS, outlet_definition, start_site
 
     out = ctx.out
     workdir = args.dir or Path(tempfile.mkdtemp(prefix="newsmon-demo-"))
@@ -47,6 +53,7 @@ def demo(args: argparse.Namespace, ctx: Context) -> int:
         config.values["store"]["path"] = str(store_path)
         config.values["crawl"]["outlet_dirs"] = [str(outlets_dir)]
         config.values["index"]["url"] = ""  # the demo always uses the embedded store
+        config.values["statements"]["actor_dirs"] = [str(ACTORS)]
         print(f"crawling them into a fresh store {store_path} ...", file=out, flush=True)
         summaries = run_crawl(config, ["kolokol", "fjordposten"], {"NEWSMON_PROGRESS_INTERVAL": 0})
     finally:
@@ -61,6 +68,11 @@ def demo(args: argparse.Namespace, ctx: Context) -> int:
             print(f"\n$ newsmon search '{query}'    # {why}: {result.total} stories", file=out)
             for number, hit in enumerate(result.hits, start=1):
                 print("\n".join(hit_lines(number, hit, color=False)), file=out)
+        leak = store.story_of_url(f"{sites[0].url}/news/2026/11/19/leak-video")
+        if leak:
+            print(f"\n$ newsmon story {leak} --responses    # who responded to the leak story",
+                  file=out)
+            show_responses(ctx, leak)
     finally:
         store.close()
     print(f"\nTry it yourself: NEWSMON_DB={store_path} newsmon search 'колония'", file=out)

@@ -103,6 +103,11 @@ def sync(args: argparse.Namespace, ctx: Context) -> int:
     report = sync_pending(ctx.store, backend, batch, states=states)
     left = pending_count(ctx.store)
     print(_summary(report, left), file=ctx.out)
+    from search.elastic_statements import StatementIndex
+
+    pushed = StatementIndex(backend).push(ctx.store, batch)
+    print(f"statements: {pushed.written} indexed, {pushed.deleted} deleted,"
+          f" {len(pushed.rejected)} rejected", file=ctx.out)
     for article_id, error in list(report.quarantined.items())[:10]:
         print(f"  quarantined {article_id}: {error}", file=ctx.out)
     if len(report.quarantined) > 10:

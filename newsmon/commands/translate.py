@@ -46,6 +46,12 @@ def translate(args: argparse.Namespace, ctx: Context) -> int:
         engine, targets, detector=detector,
         warn=lambda message: print(f"newsmon: warning: {message}", file=ctx.err),
     )
+    pivot = section["pivot"]
+    statements = None
+    if ctx.config.section("statements")["enabled"]:
+        from newsmon.commands.statements import engine_for
+
+        statements = engine_for(ctx)
     failed = 0
     try:
         for target in targets:
@@ -56,6 +62,11 @@ def translate(args: argparse.Namespace, ctx: Context) -> int:
                 for article, result in zip(chunk, translator.translate_to(chunk, target)):
                     store.save_translation(article.id, result)
                     counts[result.status.split(":", 1)[0]] += 1
+                    if statements is not None and result.status == "done" and target == pivot:
+                        # statements are matched across languages on this translation
+                        article.translations = [t for t in article.translations
+                                                if t.target != target] + [result]
+                        statements.store_article(store, article)
                 print(f"{target}: {sum(counts.values())} articles…", file=ctx.err)
             failed += counts["failed"]
             summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))

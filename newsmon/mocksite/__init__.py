@@ -31,6 +31,7 @@ __all__ = ["SITES", "ArticleSpec", "MockSite", "articles", "outlet_definition", 
            "special_urls", "start_site"]
 
 CONTENT = Path(__file__).parent / "content"
+ACTORS = CONTENT / "actors"  # the invented officials and advocates the sample articles quote
 SITES = ("kolokol", "fjordposten")
 FAULT_KINDS = ("legacy-encoding", "duplicate")  # articles served only with faults
 

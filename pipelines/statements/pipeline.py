@@ -1,0 +1,70 @@
+"""Find watched actors' statements in each stored article, during the crawl.
+
+Runs after StorePipeline, because a statement's reports point at the stored article (whose
+id the store may have changed to that of an earlier copy of the same text), and before the
+Elasticsearch pipeline. The engine (``engine.StatementEngine``) works without Scrapy; it is
+what ``newsmon statements rebuild`` uses.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.statscollectors import StatsCollector
+
+from crawler.items import Article
+from pipelines.statements.engine import StatementEngine, StatementOptions
+from search.store import SQLiteStore
+
+logger = logging.getLogger(__name__)
+
+
+class StatementsPipeline:
+    def __init__(self, store_path: str, options: StatementOptions, stats: StatsCollector) -> None:
+        self.store_path = store_path
+        self.options = options
+        self.stats = stats
+        self.store: SQLiteStore | None = None
+        self.engine: StatementEngine | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StatementsPipeline:
+        s = crawler.settings
+        if not s.getbool("NEWSMON_STATEMENTS_ENABLED"):
+            raise NotConfigured("NEWSMON_STATEMENTS_ENABLED is off")
+        path = s.get("NEWSMON_STORE_PATH")
+        if not path:
+            raise NotConfigured("NEWSMON_STORE_PATH is not set")
+        options = StatementOptions(
+            actor_dirs=tuple(s.getlist("NEWSMON_STATEMENTS_ACTOR_DIRS")),
+            fuzzy_threshold=s.getfloat("NEWSMON_STATEMENTS_FUZZY_THRESHOLD"),
+            pivot=s.get("NEWSMON_STATEMENTS_PIVOT"),
+        )
+        return cls(path, options, crawler.stats)
+
+    def open_spider(self, spider=None) -> None:
+        self.engine = StatementEngine.from_options(self.options)  # bad actor files fail here
+        self.store = SQLiteStore(self.store_path)
+
+    def close_spider(self, spider=None) -> None:
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+
+    def process_item(self, item: Article) -> Article:
+        if not isinstance(item, Article):
+            return item
+        assert self.engine is not None and self.store is not None, "open_spider was not called"
+        try:
+            count = self.engine.store_article(self.store, item)
+        except Exception:  # the article is stored; its statements can be rebuilt later
+            logger.exception("statement extraction failed for %s (`newsmon statements rebuild`"
+                             " retries)", item.canonical_url)
+            self.stats.inc_value("newsmon/statements/failed")
+            return item
+        self.stats.inc_value("newsmon/statements/articles")
+        if count:
+            self.stats.inc_value("newsmon/statements/reports", count)
+        return item
