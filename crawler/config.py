@@ -87,7 +87,15 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "window_days": 7,  # cross-language matches are published this close together
         "signal_window_hours": 48,  # ... and this close when there is no translation
     },
-    "web": {"host": "127.0.0.1", "port": 8765},
+    "web": {
+        "host": "127.0.0.1",  # anything but a loopback address requires a token
+        "port": 8765,
+        "token": "",  # better: $NEWSMON_WEB_TOKEN; required when host is not loopback
+        "page_size": 20,
+        "webhook_timeout": 10.0,  # seconds per webhook POST (`newsmon watch run`)
+        "webhook_retries": 3,  # further attempts in the same run; then retried on the next run
+        "webhook_backoff": 1.0,  # seconds before the first retry; doubles each time
+    },
 }
 
 # Environment variable -> (section, key). Secrets belong here, not in the file.
@@ -102,6 +110,7 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "NEWSMON_OUTLETS": ("crawl", "outlet_dirs"),
     "NEWSMON_MODELS_DIR": ("translate", "models_dir"),
     "NEWSMON_TRANSLATE_DEVICE": ("translate", "device"),
+    "NEWSMON_WEB_TOKEN": ("web", "token"),
 }
 
 

@@ -14,4 +14,6 @@ COMMAND_MODULES = [
     "newsmon.commands.models",
     "newsmon.commands.index",
     "newsmon.commands.dedup",
+    "newsmon.commands.watch",
+    "newsmon.commands.serve",
 ]
