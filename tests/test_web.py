@@ -29,8 +29,8 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette's note about httpx2
     from fastapi.testclient import TestClient
 
-from newsmon.web.app import create_app  # noqa: E402
-from newsmon.web.security import CSP  # noqa: E402
+from newsmon.web.app import create_app
+from newsmon.web.security import CSP
 
 EVIL_TITLE = '<script>alert("title")</script> Saratov <img src=x onerror=alert(1)>'
 EVIL_BODY = (
@@ -163,7 +163,7 @@ def test_article_page_pairs_original_and_translation_by_paragraph(sqlite_ctx: Co
     assert '<p class="original" lang="ru">Правозащитники' in page
     assert '<p class="translation" lang="en">Human rights defenders' in page
     assert f'href="{article_set()["R1"].canonical_url}"' in page
-    assert f'href="/story/story-leak"' in page
+    assert 'href="/story/story-leak"' in page
 
 
 def test_story_page_shows_the_timeline_with_the_earliest_report_marked(sqlite_ctx: Context):
@@ -188,7 +188,7 @@ def test_crawled_markup_is_shown_as_text_everywhere(sqlite_ctx: Context):
              client.get(f"/story/{evil_id}").text]
     for page in pages:
         assert "<script" not in page.lower()
-        assert not re.search(r"<(img|svg|a)\b[^>]*\son\w+=", page, re.I)
+        assert not re.search(r"<(img|svg|a)\b[^>]*\son\w+=", page, re.IGNORECASE)
         assert "javascript:" not in re.sub(r">[^<]*<", "><", page)  # only as text, never in a tag
         assert page.count("<mark>") == page.count("</mark>")
     assert "&lt;script&gt;" in pages[2] and "(not a web link)" in pages[2]
@@ -317,6 +317,6 @@ def test_serve_refuses_a_public_address_without_a_token(tmp_path: Path):
     env = {"NEWSMON_DB": str(tmp_path / "x.sqlite3"), "PATH": "/usr/bin:/bin",
            "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     result = subprocess.run([sys.executable, "-m", "newsmon.cli", "serve", "--host", "0.0.0.0"],
-                            capture_output=True, text=True, env=env, timeout=60)
+                            check=False, capture_output=True, text=True, env=env, timeout=60)
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and "NEWSMON_WEB_TOKEN" in result.stderr
