@@ -214,5 +214,7 @@ class Webhook:
                     continue
                 if response.is_success:
                     return ""
+                if response.is_redirect:
+                    return f"refused a {response.status_code} redirect (it would drop the POST body)"
                 return f"HTTP {response.status_code}"
         return "too many redirects"
