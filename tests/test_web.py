@@ -145,6 +145,7 @@ def test_bad_input_is_a_clear_4xx(sqlite_ctx: Context):
     assert client.get("/api/search", params={"q": "x", "from": "2026-11-20",
                                               "to": "2026-11-01"}).status_code == 400
     assert client.get("/api/search", params={"q": "x", "sort": "random"}).status_code == 422
+    assert client.get("/search", params={"q": "x", "from": "", "to": ""}).status_code == 200
     html = client.get("/search", params={"q": "x", "from": "nope"})
     assert html.status_code == 422 and "text/html" in html.headers["content-type"]
     assert client.get("/api/article/nope").status_code == 404

@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 from starlette.responses import StreamingResponse
 
 from newsmon import __version__, watch
@@ -50,13 +50,17 @@ class SavedSearchIn(BaseModel):
     webhook: str = ""
 
 
+# an empty date box in the search form means no date filter
+OptionalDate = Annotated[date | None, BeforeValidator(lambda value: value or None)]
+
+
 def search_params(
     request: Request,
     q: Annotated[str, Query(max_length=1000, description="CLI query syntax")] = "",
     outlet: Annotated[list[str], Query(description="only these outlets")] = [],  # noqa: B006
     language: Annotated[list[str], Query(description="only these languages")] = [],  # noqa: B006
-    date_from: Annotated[date | None, Query(alias="from")] = None,
-    date_to: Annotated[date | None, Query(alias="to")] = None,
+    date_from: Annotated[OptionalDate, Query(alias="from", description="YYYY-MM-DD")] = None,
+    date_to: Annotated[OptionalDate, Query(alias="to", description="YYYY-MM-DD, inclusive")] = None,
     sort: views.Sort = "relevance",
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     per_page: Annotated[int | None, Query(ge=1, le=100)] = None,

@@ -1,7 +1,7 @@
 """Headers, access token and cross-site request protection for the web app.
 
 - Every response carries a strict Content-Security-Policy (no inline script or style), and
-  links out send no referrer.
+  links out send no referrer (same-origin policy: our own forms keep their Origin).
 - With a token configured (required off loopback), every request must prove it: an
   ``Authorization: Bearer`` header, an HTTP Basic password (feed readers), or the session
   cookie the login form sets. The token is compared in constant time and never logged.
@@ -96,6 +96,6 @@ class SecurityMiddleware(BaseHTTPMiddleware):
 def _harden(response: Response) -> Response:
     response.headers["Content-Security-Policy"] = CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Referrer-Policy"] = "same-origin"  # outlets get none; our forms an Origin
     response.headers["X-Frame-Options"] = "DENY"
     return response
