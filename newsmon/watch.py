@@ -18,8 +18,8 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from newsmon.context import Context
-from newsmon.errors import NotFound, QueryError
 from search.base import SearchHit, SearchRequest, SearchResult
+from search.errors import NotFound, QueryError
 from search.query import parse_query
 
 NAME = re.compile(r"^[\w][\w .-]{0,79}$", re.UNICODE)
@@ -93,9 +93,7 @@ def load(ctx: Context, name: str) -> SavedSearch:
 def search(ctx: Context, request: SearchRequest, cross_lingual: bool = False) -> SearchResult:
     """The one search entry point of the web app and the watcher (CLI syntax, both backends)."""
     if cross_lingual:
-        from search.crosslingual import cross_lingual_search
-
-        return cross_lingual_search(ctx.backend, request, ctx)
+        return ctx.cross_lingual_search(request)
     return ctx.backend.search(request)
 
 

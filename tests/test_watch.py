@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from newsmon.article import Article
 from newsmon.cli import main
-from search.sqlite import SQLiteStore
+from search.article import Article
+from search.store import SQLiteStore
 from tests.test_search_contract import article_set
 
 

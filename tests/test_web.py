@@ -19,9 +19,9 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from newsmon.article import Article
-from newsmon.config import load_config
+from crawler.config import load_config
 from newsmon.context import Context
+from search.article import Article
 from search.base import MARK_END, MARK_START
 from tests.test_search_contract import ID, article_set, load_elasticsearch
 

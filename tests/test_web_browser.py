@@ -19,12 +19,11 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from newsmon.article import Article
-from newsmon.mocksite import outlet_definition
-from newsmon.translation import argos
-from search.sqlite import SQLiteStore
+from pipelines.translate import argos
+from search.article import Article
+from search.store import SQLiteStore
 from tests.plugins.argos import ArgosPackages
-from tests.plugins.mocksite import SITES, start_site_process
+from tests.plugins.mocksite import SITES, open_world
 from tests.test_watch import Receiver
 from tests.test_web import EVIL_BODY, EVIL_TITLE
 
@@ -44,43 +43,30 @@ class Served:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory, argos_packages: ArgosPackages) -> Iterator[Served]:
     root = tmp_path_factory.mktemp("web")
-    data = root / "data"
-    argos.install_file(argos.ArgosDirs(data / "argos-packages", data / "argos-home"),
+    argos.install_file(argos.ArgosDirs(root / "data" / "argos-packages", root / "data" / "argos-home"),
                        argos_packages.ru_en)
-    sites = {name: start_site_process(name) for name in SITES}
-    outlets = root / "outlets"
-    outlets.mkdir()
-    for name, site in sites.items():
-        (outlets / f"{name}.toml").write_text(outlet_definition(name, site.url), encoding="utf-8")
-    db = root / "newsmon.sqlite3"
-    env = {**os.environ, "NEWSMON_DB": str(db), "NEWSMON_OUTLETS": str(outlets),
-           "NEWSMON_DATA_DIR": str(data), "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    server = None
-    try:
-        crawl = subprocess.run(
-            [sys.executable, "-m", "newsmon.cli", "crawl", *SITES, "--progress", "0"],
-            capture_output=True, text=True, env=env, timeout=300, check=False)
-        assert crawl.returncode == 0, crawl.stderr
-        store = SQLiteStore(db)
-        evil = Article(canonical_url=EVIL_URL, outlet="kolokol", edition="en", language="en",
-                       published="2026-11-22T09:00:00Z", title=EVIL_TITLE, body=EVIL_BODY)
-        store.upsert([evil])
-        store.close()
-        server = subprocess.Popen([sys.executable, "-m", "newsmon.cli", "serve", "--port", "0"],
-                                  stdout=subprocess.PIPE, text=True, env=env)
-        line = server.stdout.readline()
-        match = re.match(r"serving at (http://\S+/)", line)
-        assert match, f"the server did not start: {line!r}"
-        shots = Path(os.environ.get("NEWSMON_TEST_ARTIFACTS") or root / "screenshots")
-        shots.mkdir(parents=True, exist_ok=True)
-        yield Served(match.group(1).rstrip("/"), env, db, shots, evil.id)
-    finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=10)
-        for site in sites.values():
-            site.process.kill()
-            site.process.wait(timeout=10)
+    with open_world(root) as world:
+        server = None
+        try:
+            world.newsmon("crawl", *SITES, "--progress", "0", timeout=300)
+            store = SQLiteStore(world.db)
+            evil = Article(canonical_url=EVIL_URL, outlet="kolokol", edition="en", language="en",
+                           published="2026-11-22T09:00:00Z", title=EVIL_TITLE, body=EVIL_BODY)
+            store.upsert([evil])
+            store.close()
+            server = subprocess.Popen(
+                [sys.executable, "-m", "newsmon.cli", "serve", "--port", "0"],
+                stdout=subprocess.PIPE, text=True, env=world.env)
+            line = server.stdout.readline()
+            match = re.match(r"serving at (http://\S+/)", line)
+            assert match, f"the server did not start: {line!r}"
+            shots = Path(os.environ.get("NEWSMON_TEST_ARTIFACTS") or root / "screenshots")
+            shots.mkdir(parents=True, exist_ok=True)
+            yield Served(match.group(1).rstrip("/"), world.env, world.db, shots, evil.id)
+        finally:
+            if server is not None:
+                server.terminate()
+                server.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,8 @@ import argparse
 
 from newsmon import watch
 from newsmon.context import Context
-from newsmon.errors import NotFound
 from newsmon.render import as_json, one_line
+from search.errors import NotFound
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -21,7 +21,6 @@ from starlette.responses import StreamingResponse
 
 from newsmon import __version__, watch
 from newsmon.context import Context
-from newsmon.errors import NewsmonError, NotFound
 from newsmon.render import csv_cells, one_line, plain
 from newsmon.web import views
 from newsmon.web.safety import highlight, unmarked
@@ -31,6 +30,7 @@ from newsmon.web.security import (
     csrf_ok,
     session_value,
 )
+from search.errors import NewsmonError, NotFound
 
 HERE = Path(__file__).parent
 EXPORT_COLUMNS = ["id", "title", "translated_title", "url", "outlet", "language", "published",

@@ -7,7 +7,7 @@ import socket
 import sys
 
 from newsmon.context import Context
-from newsmon.errors import ConfigError
+from search.errors import ConfigError
 
 
 def is_loopback(host: str) -> bool:

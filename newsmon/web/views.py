@@ -15,10 +15,10 @@ from urllib.parse import urlencode
 
 from newsmon import watch
 from newsmon.context import Context
-from newsmon.errors import NotFound, QueryError
 from newsmon.web import charts
 from newsmon.web.safety import safe_link
 from search.base import SearchHit, SearchRequest
+from search.errors import NotFound, QueryError
 
 Sort = Literal["relevance", "newest", "oldest"]
 
