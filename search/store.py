@@ -594,9 +594,12 @@ class SQLiteStore:
         return cursor.rowcount > 0
 
     def story_members(self, story_id: str) -> list[dict[str, Any]]:
-        """Members of a live story, oldest first, each with all the URLs it was seen under."""
+        """Members of a live story, oldest first, each with all the URLs it was seen under
+        (and its first finished translation's title, for the web app's story page)."""
         rows = self.db.execute(
-            "SELECT id, outlet, language, published, canonical_url, title FROM articles"
+            "SELECT id, outlet, language, published, canonical_url, title, first_seen,"
+            " (SELECT t.title FROM translations t WHERE t.article_id = a.id AND t.status = 'done'"
+            " ORDER BY t.target LIMIT 1) AS translated_title FROM articles a"
             " WHERE story_id = ? OR (story_id = '' AND id = ?)"
             " ORDER BY coalesce(published, first_seen), rowid",
             (story_id, story_id),
@@ -609,7 +612,8 @@ class SQLiteStore:
             members.append({
                 "id": row["id"], "outlet": row["outlet"], "language": row["language"],
                 "published": row["published"], "url": row["canonical_url"], "title": row["title"],
-                "urls": urls,
+                "urls": urls, "translated_title": row["translated_title"] or "",
+                "first_seen": row["first_seen"],
             })
         return members
 
@@ -659,19 +663,7 @@ class SQLiteStore:
             (error, article_id),
         )
 
-    # -- stories and saved searches (the web app and `newsmon watch`) -------------------------
-    def story_members(self, story: str) -> list[dict[str, Any]]:
-        """Every article of a story, earliest first (undated last), with its first translation."""
-        rows = self.db.execute(
-            "SELECT a.id, a.title, a.canonical_url, a.outlet, a.language, a.published,"
-            " a.first_seen, (SELECT t.title FROM translations t WHERE t.article_id = a.id"
-            " AND t.status = 'done' ORDER BY t.target LIMIT 1) AS translated_title"
-            " FROM articles a WHERE a.story_id = ? OR (a.story_id = '' AND a.id = ?)"
-            " ORDER BY a.published IS NULL, a.published, a.first_seen",
-            (story, story),
-        ).fetchall()
-        return [{**dict(row), "translated_title": row["translated_title"] or ""} for row in rows]
-
+    # -- saved searches and alerts (the web app and `newsmon watch`) -------------------------
     def first_seen(self, ids: Sequence[str]) -> dict[str, str]:
         """When newsmon first stored each article (for feeds: 'new' means new to newsmon)."""
         rows = self.db.execute(
@@ -749,7 +741,7 @@ class SQLiteStore:
                 " WHERE id = ?",
                 (delivered_at, error, alert_id),
             )
-    # -- end of stories and saved searches ----------------------------------------------------
+    # -- end of saved searches and alerts -----------------------------------------------------
 
 
 def _day_after(value: str) -> str:

@@ -159,13 +159,17 @@ def _paragraphs(text: str) -> list[str]:
 
 def story_view(ctx: Context, story_id: str) -> dict[str, Any]:
     """How a story travelled: its articles in time order, the earliest marked, on a timeline."""
-    members = ctx.store.story_members(story_id)
+    store = ctx.store
+    store.dedup_index()  # a store that never ran dedup has no story tables yet
+    live = store.resolve_story(story_id)
+    members = store.story_members(live) if live else []
     if not members:
         raise NotFound(f"no story with id {story_id}")
+    story_id = live
     dated = [m for m in members if m["published"]]
     earliest = dated[0]["id"] if dated else None
     for member in members:
-        member["link"] = safe_link(member["canonical_url"])
+        member["link"] = safe_link(member["url"])
         member["earliest"] = member["id"] == earliest
     return {
         "story_id": story_id,
@@ -187,7 +191,7 @@ def story_json(view: dict[str, Any]) -> dict[str, Any]:
 
 def _member_json(member: dict[str, Any]) -> dict[str, Any]:
     keys = ("id", "title", "translated_title", "outlet", "language", "published", "first_seen",
-            "canonical_url", "earliest")
+            "url", "earliest")
     return {k: member.get(k) for k in keys if k in member}
 
 
