@@ -72,6 +72,8 @@ def validate(saved: SavedSearch) -> SavedSearch:
     if not NAME.match(saved.name):
         raise QueryError("a saved search name is 1-80 letters, digits, spaces, '.', '-' or '_'")
     parse_query(saved.query)  # a clear error now rather than at every run
+    if saved.date_from and saved.date_to and saved.date_from > saved.date_to:
+        raise QueryError("the 'from' date is after the 'to' date")
     if saved.webhook:
         check_webhook(saved.webhook)
     return saved

@@ -147,6 +147,10 @@ def test_watch_rejects_bad_input_in_one_line(store_env: Path, capsys):
     assert main(["watch", "add", "x", "torture", "--webhook", "file:///etc/passwd"]) == 2
     assert main(["watch", "add", "x", "--", "-only"]) == 2
     assert main(["watch", "add", "a/b", "torture"]) == 2
+    assert main(["watch", "add", "x", "torture", "--from", "2026-11-20", "--to", "2026-11-01"]) == 2
     assert main(["watch", "run", "missing"]) == 1
     err = capsys.readouterr().err
-    assert err.count("newsmon: error:") == 4 and "Traceback" not in err
+    assert err.count("newsmon: error:") == 5 and "Traceback" not in err
+    with pytest.raises(SystemExit) as usage:
+        main(["watch", "add", "x", "torture", "--from", "soon"])
+    assert usage.value.code == 2 and "not a date" in capsys.readouterr().err

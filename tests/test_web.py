@@ -137,6 +137,12 @@ def test_the_search_page_shows_highlights_histogram_and_story_line(ctx: Context)
     assert re.search(r"also in 2 outlets, 3 languages", page)
 
 
+def test_the_cross_language_switch_searches_translated_forms_too(sqlite_ctx: Context):
+    answer = client_for(sqlite_ctx).get("/api/search", params={"q": "torture", "cross": 1}).json()
+    assert answer["query"]["cross"] is True and answer["total"] >= 1
+    assert {h["matched_form"] for h in answer["hits"]} == {"original"}  # no model installed
+
+
 def test_bad_input_is_a_clear_4xx(sqlite_ctx: Context):
     client = client_for(sqlite_ctx)
     assert client.get("/api/search", params={"q": ""}).status_code == 400
@@ -218,6 +224,8 @@ def test_forms_that_change_state_need_the_page_token(sqlite_ctx: Context):
     assert cross.status_code == 403
     assert client.post("/api/saved", json={"name": "x", "q": "y"},
                        headers={"Sec-Fetch-Site": "cross-site"}).status_code == 403
+    form_to_api = client.post("/api/saved", data={"name": "x", "q": "y"})  # what a form can send
+    assert form_to_api.status_code == 422
     assert sqlite_ctx.store.saved_searches() == []
     ok = client.post(target, data={"name": "Saratov watch", "csrf": csrf}, follow_redirects=False)
     assert ok.status_code == 303

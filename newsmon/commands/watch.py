@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from newsmon import watch
+from newsmon.commands.arguments import add_filter_arguments
 from newsmon.context import Context
 from newsmon.render import as_json, one_line
 from search.errors import NotFound
@@ -17,11 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add = sub.add_parser("add", help="save a search under a name (replaces one of that name)")
     add.add_argument("name")
     add.add_argument("query", help='same syntax as `newsmon search`')
-    add.add_argument("--outlet", action="append", default=[])
-    add.add_argument("--language", "--lang", action="append", default=[])
-    add.add_argument("--from", dest="date_from")
-    add.add_argument("--to", dest="date_to")
-    add.add_argument("--cross-lingual", action="store_true")
+    add_filter_arguments(add)
     add.add_argument("--webhook", default="", help="POST new matches as JSON to this http(s) URL")
     add.set_defaults(handler=add_search)
 
