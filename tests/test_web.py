@@ -119,6 +119,11 @@ def test_filters_and_facet_links_narrow_the_search(ctx: Context):
     assert link, "a facet link for the outlet"
     narrowed = client.get("/api/search?" + link.group(1).replace("&amp;", "&")).json()
     assert {h["outlet"] for h in narrowed["hits"]} == {"fjordposten"}
+    # the chosen outlet does not hide the others: their counts stay, to add or switch
+    assert set(narrowed["facets"]["outlet"]) == {"fjordposten", "kolokol"}
+    assert set(narrowed["facets"]["language"]) == {"nb"}  # other facets follow the filter
+    page = client.get("/search?" + link.group(1).replace("&amp;", "&")).text
+    assert re.search(r'class="on"\s+data-facet="outlet" data-value="fjordposten"', page)
 
 
 def test_sort_by_date(ctx: Context):

@@ -88,6 +88,13 @@ def search_view(ctx: Context, params: SearchParams) -> dict[str, Any]:
     if not params.q.strip():
         return {"params": params, "empty": True, "stats": stats_view(ctx)}
     result = watch.search(ctx, params.request(), params.cross)
+    facets = {k: v for k, v in result.facets.items() if k != "day"}
+    for name in ("outlet", "language"):
+        if getattr(params, name):
+            # a chosen value must not hide the others: count this facet without its own filter
+            others = dataclasses.replace(params, **{name: []}).request()
+            others.limit, others.offset = 1, 0
+            facets[name] = watch.search(ctx, others, params.cross).facets.get(name, {})
     pages = max(1, math.ceil(result.total / params.per_page))
     return {
         "params": params,
@@ -95,7 +102,7 @@ def search_view(ctx: Context, params: SearchParams) -> dict[str, Any]:
         "total": result.total,
         "unit": "articles" if params.all else "stories",
         "hits": result.hits,
-        "facets": {k: v for k, v in result.facets.items() if k != "day"},
+        "facets": facets,
         "days": result.facets.get("day", {}),
         "histogram": charts.histogram(result.facets.get("day", {})),
         "page": params.page,
