@@ -237,6 +237,14 @@ def test_forms_that_change_state_need_the_page_token(sqlite_ctx: Context):
     assert [s["name"] for s in sqlite_ctx.store.saved_searches()] == ["Saratov watch"]
 
 
+def test_a_loopback_server_answers_only_to_its_own_names(sqlite_ctx: Context):
+    client = TestClient(create_app(sqlite_ctx, hosts=["127.0.0.1", "localhost"]),
+                        base_url="http://127.0.0.1:8765")
+    assert client.get("/api/stats").status_code == 200
+    rebound = client.get("/api/stats", headers={"Host": "attacker.example:8765"})
+    assert rebound.status_code == 400  # a DNS-rebinding page cannot read the API
+
+
 def test_a_token_guards_every_page_and_is_never_echoed(sqlite_ctx: Context):
     token = "s3cret-token-for-tests-0123456789"
     client = client_for(sqlite_ctx, token=token)

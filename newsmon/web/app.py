@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, BeforeValidator, Field
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.responses import StreamingResponse
 
 from newsmon import __version__, watch
@@ -28,6 +29,7 @@ from newsmon.web.security import (
     SESSION_COOKIE,
     SecurityMiddleware,
     csrf_ok,
+    same_secret,
     session_value,
 )
 from search.errors import NewsmonError, NotFound
@@ -78,12 +80,16 @@ def search_params(
 Params = Annotated[views.SearchParams, Depends(search_params)]
 
 
-def create_app(ctx: Context, *, token: str = "") -> FastAPI:
-    """The app over ``ctx``'s store and backend. ``token``: required of every request if set."""
+def create_app(ctx: Context, *, token: str = "", hosts: list[str] | None = None) -> FastAPI:
+    """The app over ``ctx``'s store and backend. ``token``: required of every request if set.
+    ``hosts``: the Host names it answers (a loopback server without a token lists its own, so
+    a page that rebinds its DNS name to 127.0.0.1 cannot read it); None = any."""
     app = FastAPI(title="newsmon", version=__version__, docs_url=None, redoc_url=None,
                   description="Search crawled news across languages; read original and "
                               "translation; follow stories; saved searches with Atom feeds.")
     app.add_middleware(SecurityMiddleware, token=token)
+    if hosts is not None:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
                              undefined=jinja2.StrictUndefined)
@@ -155,7 +161,7 @@ def create_app(ctx: Context, *, token: str = "") -> FastAPI:
     def login(request: Request, token_field: Annotated[str, Form(alias="token")] = "",
               csrf: Annotated[str, Form()] = "") -> Response:
         _check_csrf(request, csrf)
-        if not token or session_value(token_field) != session_value(token):
+        if not token or not same_secret(token_field, token):
             return page(request, "login.html", status=401, json_url=None, failed=bool(token))
         response = RedirectResponse("/", status_code=303)
         response.set_cookie(SESSION_COOKIE, session_value(token), httponly=True,

@@ -34,23 +34,24 @@ def session_value(token: str) -> str:
     return hmac.new(token.encode(), b"newsmon web session", hashlib.sha256).hexdigest()
 
 
-def _same(a: str, b: str) -> bool:
+def same_secret(a: str, b: str) -> bool:
+    """Constant-time comparison (a token, a cookie): no timing tells how much of it matched."""
     return hmac.compare_digest(a.encode(), b.encode())
 
 
 def token_ok(request: Request, token: str) -> bool:
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
-    if scheme.lower() == "bearer" and value and _same(value.strip(), token):
+    if scheme.lower() == "bearer" and value and same_secret(value.strip(), token):
         return True
     if scheme.lower() == "basic" and value:
         try:
             _user, _, password = base64.b64decode(value.strip()).decode().partition(":")
         except (ValueError, UnicodeDecodeError):
             return False
-        return _same(password, token)
+        return same_secret(password, token)
     cookie = request.cookies.get(SESSION_COOKIE, "")
-    return bool(cookie) and _same(cookie, session_value(token))
+    return bool(cookie) and same_secret(cookie, session_value(token))
 
 
 def cross_site(request: Request) -> bool:
@@ -65,7 +66,7 @@ def cross_site(request: Request) -> bool:
 
 def csrf_ok(request: Request, submitted: str | None) -> bool:
     cookie = request.cookies.get(CSRF_COOKIE, "")
-    return bool(cookie and submitted) and _same(cookie, submitted or "")
+    return bool(cookie and submitted) and same_secret(cookie, submitted or "")
 
 
 class SecurityMiddleware(BaseHTTPMiddleware):

@@ -45,7 +45,8 @@ def run_server(ctx: Context, *, host: str | None = None, port: int | None = None
         raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     bound = sock.getsockname()[1]
     shown = f"[{host}]" if family == socket.AF_INET6 else host
-    app = create_app(ctx, token=token)
+    hosts = None if token else sorted({"127.0.0.1", "localhost", "::1", "[::1]", host})
+    app = create_app(ctx, token=token, hosts=hosts)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
     server = uvicorn.Server(config)
     auth = " (access token required)" if token else ""
