@@ -312,6 +312,7 @@ def test_export_streams_every_hit_across_backend_pages(tmp_path: Path):
 def test_fuzz_the_api_from_its_openapi_description(sqlite_ctx: Context):
     import schemathesis
     from hypothesis import HealthCheck, given, settings
+    from schemathesis.specs.openapi.checks import response_schema_conformance
 
     app = create_app(sqlite_ctx)
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
@@ -327,6 +328,8 @@ def test_fuzz_the_api_from_its_openapi_description(sqlite_ctx: Context):
             calls.append(response.status_code)
             if response.status_code >= 500:
                 failures.append((case.method, case.formatted_path, case.query, response.text[:200]))
+            elif response.status_code == 200:  # what it answers is what it describes
+                case.validate_response(response, checks=[response_schema_conformance])
 
         check()
     assert failures == []

@@ -23,7 +23,7 @@ from starlette.responses import StreamingResponse
 from newsmon import __version__, watch
 from newsmon.context import Context
 from newsmon.render import csv_cells, one_line, plain
-from newsmon.web import views
+from newsmon.web import schema, views
 from newsmon.web.safety import highlight, unmarked
 from newsmon.web.security import (
     SESSION_COOKIE,
@@ -170,7 +170,7 @@ def create_app(ctx: Context, *, token: str = "", hosts: list[str] | None = None)
 
     # -- JSON API ---------------------------------------------------------------------------
     @app.get("/api/search", tags=["search"], summary="Search (one hit per story unless all=true)")
-    def api_search(params: Params) -> dict[str, Any]:
+    def api_search(params: Params) -> schema.SearchPage:
         return views.search_json(views.search_view(ctx, params))
 
     @app.get("/api/facets", tags=["search"], summary="Counts per outlet, language and day")
@@ -178,24 +178,24 @@ def create_app(ctx: Context, *, token: str = "", hosts: list[str] | None = None)
         return views.search_json(views.search_view(ctx, params))["facets"]
 
     @app.get("/api/stats", tags=["search"], summary="Articles per outlet, language and day")
-    def api_stats() -> dict[str, Any]:
+    def api_stats() -> schema.Stats:
         return views.stats_view(ctx)
 
     @app.get("/api/article/{article_id}", tags=["read"],
              summary="An article, its translation paired by paragraph, its story")
-    def api_article(article_id: str) -> dict[str, Any]:
+    def api_article(article_id: str) -> schema.ArticlePage:
         return views.article_json(views.article_view(ctx, article_id))
 
     @app.get("/api/story/{story_id}", tags=["read"], summary="A story's articles, earliest first")
-    def api_story(story_id: str) -> dict[str, Any]:
+    def api_story(story_id: str) -> schema.Story:
         return views.story_json(views.story_view(ctx, story_id))
 
     @app.get("/api/saved", tags=["saved searches"])
-    def api_saved() -> list[dict[str, Any]]:
+    def api_saved() -> list[schema.Saved]:
         return [views.saved_json(row) for row in ctx.store.saved_searches()]
 
     @app.post("/api/saved", tags=["saved searches"], status_code=201)
-    def api_save(body: SavedSearchIn) -> dict[str, Any]:
+    def api_save(body: SavedSearchIn) -> schema.Saved:
         params = views.SearchParams(
             q=body.q, outlet=body.outlet, language=body.language,
             date_from=body.date_from.isoformat() if body.date_from else None,
@@ -204,7 +204,7 @@ def create_app(ctx: Context, *, token: str = "", hosts: list[str] | None = None)
         return views.saved_json(ctx.store.saved_search(saved.name) or {})
 
     @app.get("/api/saved/{name}", tags=["saved searches"])
-    def api_saved_one(name: str) -> dict[str, Any]:
+    def api_saved_one(name: str) -> schema.Saved:
         watch.load(ctx, name)
         return views.saved_json(ctx.store.saved_search(name) or {})
 
