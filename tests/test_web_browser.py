@@ -107,6 +107,10 @@ def test_search_facet_and_histogram(page, served: Served):
     assert languages == {"ru"}
     assert page.locator("#facet-language a.on").inner_text() == "ru"
     assert page.locator("#facet-language a").count() >= 3  # the other languages stay offered
+    page.locator("#histogram a.bar").first.click()  # a day of the chart: only that day
+    page.wait_for_url(re.compile(r"from=\d{4}-\d\d-\d\d&to="))
+    days = {d.strip().rsplit(" ", 1)[-1] for d in page.locator(".hit .meta").all_inner_texts()}
+    assert len(days) == 1 and page.locator("ol.hits li.hit").count() >= 1
     page.set_viewport_size({"width": 390, "height": 844})
     page.screenshot(path=served.shots / "search-phone.png", full_page=True)
 
