@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import jinja2
-from fastapi import Depends, FastAPI, Form, HTTPException, Query, Request
+from fastapi import Depends, FastAPI, Form, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -106,7 +106,7 @@ def create_app(ctx: Context, *, token: str = "", hosts: list[str] | None = None)
 
     @app.exception_handler(NewsmonError)
     async def user_error(request: Request, exc: NewsmonError) -> Response:
-        status = 404 if isinstance(exc, NotFound) else 400
+        status = 404 if isinstance(exc, NotFound) else 403 if isinstance(exc, FormRefused) else 400
         if request.url.path.startswith("/api/") or request.url.path.endswith(".atom"):
             return JSONResponse({"detail": str(exc)}, status_code=status)
         return page(request, "error.html", status=status, message=str(exc))
@@ -240,9 +240,13 @@ def create_app(ctx: Context, *, token: str = "", hosts: list[str] | None = None)
     return app
 
 
+class FormRefused(NewsmonError):
+    """A form came without this browser's page token (a cross-site post, or an old page)."""
+
+
 def _check_csrf(request: Request, submitted: str) -> None:
     if not csrf_ok(request, submitted):
-        raise HTTPException(status_code=403, detail="the form expired: reload the page and retry")
+        raise FormRefused("the form expired or came from another site: reload the page and retry")
 
 
 def _attachment(name: str) -> dict[str, str]:
