@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from newsmon.context import Context
+from newsmon.render import plain
 from search.base import SearchHit, SearchRequest, SearchResult
 from search.errors import NotFound, QueryError
 from search.query import parse_query
@@ -121,8 +122,6 @@ def now_iso() -> str:
 
 
 def hit_summary(hit: SearchHit) -> dict[str, Any]:
-    from newsmon.render import plain
-
     return {
         "id": hit.id, "title": hit.title, "translated_title": hit.translated_title,
         "url": hit.url, "outlet": hit.outlet, "language": hit.language,

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from markupsafe import Markup, escape
 
+from newsmon.render import one_line
 from search.base import MARK_END, MARK_START
 
 
@@ -15,8 +16,6 @@ def highlight(snippet: str | None) -> Markup:
     Marks that crawled text itself carries can at worst open or close a highlight: an
     unmatched end is dropped and an open highlight is closed at the end.
     """
-    from newsmon.render import one_line
-
     out: list[str] = []
     open_mark = False
     for char in one_line(snippet):

@@ -13,7 +13,7 @@ from itertools import zip_longest
 from typing import Any, Literal
 from urllib.parse import urlencode
 
-from newsmon import watch
+from newsmon import render, watch
 from newsmon.context import Context
 from newsmon.web import charts
 from newsmon.web.safety import safe_link
@@ -76,9 +76,7 @@ class SearchParams:
 
 def hit_record(hit: SearchHit) -> dict[str, Any]:
     """A hit for the JSON API: the text fields as text, the marked snippet spelled **term**."""
-    from newsmon.render import hit_record as record
-
-    data = record(hit)
+    data = render.hit_record(hit)
     data["link"] = safe_link(hit.url)
     return data
 
