@@ -345,3 +345,7 @@ def test_serve_refuses_a_public_address_without_a_token(tmp_path: Path):
                             check=False, capture_output=True, text=True, env=env, timeout=60)
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and "NEWSMON_WEB_TOKEN" in result.stderr
+    weak = subprocess.run([sys.executable, "-m", "newsmon.cli", "serve", "--host", "0.0.0.0"],
+                          check=False, capture_output=True, text=True, timeout=60,
+                          env={**env, "NEWSMON_WEB_TOKEN": "short"})
+    assert weak.returncode == 2 and "too short" in weak.stderr and "short" not in weak.stdout
