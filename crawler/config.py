@@ -93,7 +93,15 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "actor_dirs": [],  # extra folders of actor definitions, besides the bundled ones
         "fuzzy_threshold": 80.0,  # rapidfuzz ratio for a surname spelled a new way (measured)
     },
-    "web": {"host": "127.0.0.1", "port": 8765},
+    "web": {
+        "host": "127.0.0.1",  # anything but a loopback address requires a token
+        "port": 8765,
+        "token": "",  # better: $NEWSMON_WEB_TOKEN; required when host is not loopback
+        "page_size": 20,
+        "webhook_timeout": 10.0,  # seconds per webhook POST (`newsmon watch run`)
+        "webhook_retries": 3,  # further attempts in the same run; then retried on the next run
+        "webhook_backoff": 1.0,  # seconds before the first retry; doubles each time
+    },
 }
 
 # Environment variable -> (section, key). Secrets belong here, not in the file.
@@ -109,6 +117,7 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "NEWSMON_ACTORS": ("statements", "actor_dirs"),
     "NEWSMON_MODELS_DIR": ("translate", "models_dir"),
     "NEWSMON_TRANSLATE_DEVICE": ("translate", "device"),
+    "NEWSMON_WEB_TOKEN": ("web", "token"),
 }
 
 

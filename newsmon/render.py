@@ -77,13 +77,19 @@ def hit_record(hit: SearchHit) -> dict[str, Any]:
 
 
 def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
     text = ", ".join(map(str, value)) if isinstance(value, list) else one_line(str(value))
     # a leading =, +, - or @ makes spreadsheets evaluate the cell as a formula
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+def csv_cells(record: dict[str, Any], columns: list[str]) -> list[str]:
+    return [_csv_cell(record.get(c, "")) for c in columns]
 
 
 def write_csv(out: TextIO, records: Iterable[dict[str, Any]], columns: list[str]) -> None:
     writer = csv.writer(out)
     writer.writerow(columns)
     for record in records:
-        writer.writerow([_csv_cell(record.get(c, "")) for c in columns])
+        writer.writerow(csv_cells(record, columns))

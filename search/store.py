@@ -120,6 +120,34 @@ CREATE TABLE IF NOT EXISTS statement_reports (
 );
 CREATE INDEX IF NOT EXISTS statement_reports_statement ON statement_reports(statement_id);
 """
+# -- saved searches and alerts (the web app and `newsmon watch`) ----------------------------
+WATCH_SCHEMA = """
+CREATE TABLE IF NOT EXISTS saved_searches (
+    name TEXT PRIMARY KEY,
+    query TEXT NOT NULL,
+    options TEXT NOT NULL DEFAULT '{}',   -- JSON: outlets, languages, dates, cross_lingual
+    webhook TEXT NOT NULL DEFAULT '',
+    created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    last_run TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS saved_search_seen (
+    name TEXT NOT NULL REFERENCES saved_searches(name) ON DELETE CASCADE,
+    article_id TEXT NOT NULL,
+    seen_at TEXT NOT NULL,
+    PRIMARY KEY (name, article_id)
+);
+CREATE TABLE IF NOT EXISTS alert_outbox (  -- webhook deliveries, kept until one succeeds
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL REFERENCES saved_searches(name) ON DELETE CASCADE,
+    url TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    created TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT NOT NULL DEFAULT '',
+    delivered_at TEXT NOT NULL DEFAULT ''
+);
+"""
+# -- end of saved searches and alerts ---------------------------------------------------------
 
 # bm25 weights for (title, body, tr_title, tr_body): a hit in a title counts more.
 _BM25 = "bm25(articles_fts, 4.0, 1.0, 2.0, 0.8)"
@@ -346,7 +374,7 @@ class SQLiteStore(StatementsMixin):
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.execute("PRAGMA busy_timeout=10000")
         with self._lock:
-            self.db.executescript(SCHEMA)  # idempotent: CREATE ... IF NOT EXISTS
+            self.db.executescript(SCHEMA + WATCH_SCHEMA)  # idempotent: CREATE ... IF NOT EXISTS
             self.db.executescript(STATEMENTS_SCHEMA)
             self.db.execute(
                 "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
@@ -794,9 +822,12 @@ class SQLiteStore(StatementsMixin):
         return cursor.rowcount > 0
 
     def story_members(self, story_id: str) -> list[dict[str, Any]]:
-        """Members of a live story, oldest first, each with all the URLs it was seen under."""
+        """Members of a live story, oldest first, each with all the URLs it was seen under
+        (and its first finished translation's title, for the web app's story page)."""
         rows = self.db.execute(
-            "SELECT id, outlet, language, published, canonical_url, title FROM articles"
+            "SELECT id, outlet, language, published, canonical_url, title, first_seen,"
+            " (SELECT t.title FROM translations t WHERE t.article_id = a.id AND t.status = 'done'"
+            " ORDER BY t.target LIMIT 1) AS translated_title FROM articles a"
             " WHERE story_id = ? OR (story_id = '' AND id = ?)"
             " ORDER BY coalesce(published, first_seen), rowid",
             (story_id, story_id),
@@ -809,7 +840,8 @@ class SQLiteStore(StatementsMixin):
             members.append({
                 "id": row["id"], "outlet": row["outlet"], "language": row["language"],
                 "published": row["published"], "url": row["canonical_url"], "title": row["title"],
-                "urls": urls,
+                "urls": urls, "translated_title": row["translated_title"] or "",
+                "first_seen": row["first_seen"],
             })
         return members
 
@@ -858,6 +890,86 @@ class SQLiteStore(StatementsMixin):
             "UPDATE articles SET index_state = 'quarantined', index_error = ? WHERE id = ?",
             (error, article_id),
         )
+
+    # -- saved searches and alerts (the web app and `newsmon watch`) -------------------------
+    def first_seen(self, ids: Sequence[str]) -> dict[str, str]:
+        """When newsmon first stored each article (for feeds: 'new' means new to newsmon)."""
+        rows = self.db.execute(
+            "SELECT id, first_seen FROM articles WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(ids)),),
+        ).fetchall()
+        return {row["id"]: row["first_seen"] for row in rows}
+
+    def save_search(self, name: str, query: str, options: dict[str, Any], webhook: str = "") -> None:
+        """Create or replace a saved search; what it already reported stays reported."""
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO saved_searches(name, query, options, webhook) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT(name) DO UPDATE SET query = excluded.query,"
+                " options = excluded.options, webhook = excluded.webhook",
+                (name, query, json.dumps(options, ensure_ascii=False, sort_keys=True), webhook),
+            )
+
+    def saved_searches(self) -> list[dict[str, Any]]:
+        rows = self.db.execute(
+            "SELECT s.*, (SELECT count(*) FROM saved_search_seen x WHERE x.name = s.name) AS seen,"
+            " (SELECT count(*) FROM alert_outbox o WHERE o.name = s.name AND o.delivered_at = '')"
+            " AS undelivered FROM saved_searches s ORDER BY s.name"
+        ).fetchall()
+        return [{**dict(row), "options": json.loads(row["options"])} for row in rows]
+
+    def saved_search(self, name: str) -> dict[str, Any] | None:
+        return next((s for s in self.saved_searches() if s["name"] == name), None)
+
+    def delete_saved_search(self, name: str) -> bool:
+        with self.transaction():
+            return self.db.execute("DELETE FROM saved_searches WHERE name = ?", (name,)).rowcount > 0
+
+    def unseen(self, name: str, ids: Sequence[str]) -> list[str]:
+        """The ids (in the given order) this saved search has not reported yet."""
+        seen = {
+            row[0] for row in self.db.execute(
+                "SELECT article_id FROM saved_search_seen WHERE name = ?"
+                " AND article_id IN (SELECT value FROM json_each(?))",
+                (name, json.dumps(list(ids))),
+            )
+        }
+        return [i for i in ids if i not in seen]
+
+    def record_matches(
+        self, name: str, ids: Sequence[str], now: str, alert: tuple[str, str] | None = None
+    ) -> int | None:
+        """Mark ids reported and queue the webhook alert (url, JSON body) in one transaction,
+        so a match is either still new or waiting in the outbox: never lost. Returns the alert id."""
+        with self.transaction():
+            self.db.executemany(
+                "INSERT OR IGNORE INTO saved_search_seen(name, article_id, seen_at) VALUES (?, ?, ?)",
+                [(name, i, now) for i in ids],
+            )
+            self.db.execute("UPDATE saved_searches SET last_run = ? WHERE name = ?", (now, name))
+            if alert is None:
+                return None
+            return self.db.execute(
+                "INSERT INTO alert_outbox(name, url, payload, created) VALUES (?, ?, ?, ?)",
+                (name, alert[0], alert[1], now),
+            ).lastrowid
+
+    def undelivered_alerts(self, name: str) -> list[dict[str, Any]]:
+        rows = self.db.execute(
+            "SELECT id, name, url, payload, created, attempts, last_error FROM alert_outbox"
+            " WHERE name = ? AND delivered_at = '' ORDER BY id",
+            (name,),
+        ).fetchall()
+        return [dict(row) for row in rows]
+
+    def mark_alert(self, alert_id: int, *, delivered_at: str = "", error: str = "") -> None:
+        with self.transaction():
+            self.db.execute(
+                "UPDATE alert_outbox SET attempts = attempts + 1, delivered_at = ?, last_error = ?"
+                " WHERE id = ?",
+                (delivered_at, error, alert_id),
+            )
+    # -- end of saved searches and alerts -----------------------------------------------------
 
 
 def _day_after(value: str) -> str:

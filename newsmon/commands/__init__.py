@@ -15,4 +15,6 @@ COMMAND_MODULES = [
     "newsmon.commands.index",
     "newsmon.commands.dedup",
     "newsmon.commands.statements",
+    "newsmon.commands.watch",
+    "newsmon.commands.serve",
 ]

@@ -10,6 +10,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
+from newsmon.commands.serve import add_arguments as add_serve_arguments
 from newsmon.context import Context
 from newsmon.crawling import run_crawl, summary_lines
 from newsmon.render import hit_lines
@@ -27,6 +28,8 @@ DEMO_QUERIES = [
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("demo", help="crawl and search a bundled sample site, offline")
     p.add_argument("--dir", type=Path, help="keep the demo store and outlets here (default: a temp dir)")
+    p.add_argument("--serve", action="store_true", help="then serve the web app on the demo store")
+    add_serve_arguments(p)
     p.set_defaults(handler=demo)
 
 
@@ -76,4 +79,9 @@ def demo(args: argparse.Namespace, ctx: Context) -> int:
     finally:
         store.close()
     print(f"\nTry it yourself: NEWSMON_DB={store_path} newsmon search 'колония'", file=out)
+    if args.serve:
+        from newsmon.web.server import run_server
+
+        print("Open the web app below; stop it with Ctrl+C.", file=out, flush=True)
+        return run_server(ctx, host=args.host, port=args.port)
     return 0

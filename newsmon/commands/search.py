@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from datetime import date
 
-from newsmon.commands.arguments import positive_int
+from newsmon.commands.arguments import add_filter_arguments, positive_int
 from newsmon.context import Context
 from newsmon.render import as_json, hit_lines, hit_record, one_line, safe_text, write_csv
 from search.base import SORTS, SearchRequest
@@ -18,18 +17,12 @@ CSV_COLUMNS = ["id", "title", "url", "outlet", "language", "published", "score",
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("search", help="full-text search (deduplicated by story)")
     p.add_argument("query", help='words, "a phrase", -excluded, a OR b')
-    p.add_argument("--outlet", action="append", default=[], help="only this outlet (repeatable)")
-    p.add_argument("--language", "--lang", action="append", default=[],
-                   help="only this ISO 639-1 language (repeatable)")
-    p.add_argument("--from", dest="date_from", type=_date, help="published on or after YYYY-MM-DD")
-    p.add_argument("--to", dest="date_to", type=_date, help="published on or before YYYY-MM-DD")
+    add_filter_arguments(p)
     p.add_argument("--sort", choices=SORTS, default="relevance")
     p.add_argument("--limit", type=positive_int, default=10, help="hits per page (default 10)")
     p.add_argument("--page", type=positive_int, default=1, help="page number (default 1)")
     p.add_argument("--all", action="store_true", help="every article, not one per story")
     p.add_argument("--facets", action="store_true", help="also count hits per outlet, language, day")
-    p.add_argument("--cross-lingual", action="store_true",
-                   help="also search the query translated into each indexed language")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="JSON Lines, one hit per line")
     fmt.add_argument("--csv", action="store_true", help="CSV with a header row")
@@ -43,13 +36,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("stats", help="counts per outlet, language and day")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=stats)
-
-
-def _date(value: str) -> str:
-    try:
-        return date.fromisoformat(value).isoformat()
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
 
 
 def search(args: argparse.Namespace, ctx: Context) -> int:

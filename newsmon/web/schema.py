@@ -1,0 +1,93 @@
+"""The JSON API's response shapes, for its OpenAPI description: the record types themselves
+(``SearchHit``, ``Article``, ``SavedSearch``) extended with what the API adds, so no field
+list is written twice."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from newsmon.watch import SavedSearch
+from search.article import Article
+from search.base import SearchHit
+
+
+@dataclass
+class Hit(SearchHit):
+    highlighted: str = ""  # the snippet with matched terms as **term**
+    link: str | None = None  # the source URL when it is http(s)
+
+
+@dataclass
+class SearchQuery:
+    q: str
+    outlet: list[str]
+    language: list[str]
+    date_from: str | None
+    date_to: str | None
+    sort: str
+    page: int
+    per_page: int
+    all: bool
+    cross: bool
+
+
+@dataclass
+class SearchPage:
+    query: SearchQuery
+    total: int  # stories (or articles with all=true) that match
+    unit: str  # "stories" or "articles"
+    page: int
+    pages: int
+    hits: list[Hit]
+    facets: dict[str, dict[str, int]]  # outlet, language, day -> value -> articles
+
+
+@dataclass
+class Stats:
+    articles: int
+    by_outlet: dict[str, int]
+    by_language: dict[str, int]
+    by_day: dict[str, int]
+
+
+@dataclass
+class Member:
+    id: str
+    title: str
+    outlet: str
+    language: str
+    published: str | None
+    url: str
+    translated_title: str = ""
+    first_seen: str = ""
+    earliest: bool = False
+
+
+@dataclass
+class Paragraph:
+    original: str
+    translation: str
+
+
+@dataclass
+class ArticlePage(Article):
+    link: str | None = None
+    paragraphs: list[Paragraph] = field(default_factory=list)  # original beside translation
+    story: list[Member] = field(default_factory=list)  # the other articles of its story
+
+
+@dataclass
+class Story:
+    story_id: str
+    earliest: str | None
+    outlets: list[str]
+    languages: list[str]
+    articles: list[Member]
+
+
+@dataclass
+class Saved(SavedSearch):
+    reported: int = 0
+    last_run: str = ""
+    undelivered: int = 0  # webhook alerts waiting for the next run
+    created: str = ""
