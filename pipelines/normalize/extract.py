@@ -228,6 +228,8 @@ def _title(selector: Selector, hints: dict[str, str], meta: PageMeta, doc: Trafi
 
 def _authors(selector: Selector, hints: dict[str, str], meta: PageMeta, doc: TrafilaturaMeta
              ) -> tuple[list[str], str]:
+    """Author names and their source: an outlet hint, JSON-LD, <meta>, then the byline that
+    trafilatura finds; e-mail addresses are not names."""
     for value, source in (
         (_hint(selector, hints.get("author"), many=True), "hint"),
         (meta.authors, "json-ld"),
@@ -236,18 +238,16 @@ def _authors(selector: Selector, hints: dict[str, str], meta: PageMeta, doc: Tra
     ):
         if value is None:
             value = _split_authors(doc.get("author"))
-        names = [clean_text(html_unescape(n)) for n in value if clean_text(n)]
+        names = [clean_text(html_unescape(n)) for n in value if clean_text(n) and "@" not in n]
         if names:
             return list(dict.fromkeys(names)), source
     return [], ""
 
 
-# Parts of a page that are never the article's own text: embedded posts from social networks,
-# "read also" and related-story blocks, newsletter and subscription boxes, share bars. Matched
-# on markup that names them, so an article's paragraphs are not touched.
+# Embedded posts from social networks are quotes of other sources, not the article's text.
 _NOT_THE_ARTICLE = [
     ("//blockquote[contains(@class,'twitter-tweet') or contains(@class,'instagram-media')"
-    " or contains(@class,'tiktok-embed')]"),
+     " or contains(@class,'tiktok-embed')]"),
 ]
 
 
