@@ -316,13 +316,16 @@ def _recall_text(tree: lxml_html.HtmlElement, url: str) -> str:
 
 def _lead(tree: lxml_html.HtmlElement, meta: PageMeta, body: str) -> str:
     """The standfirst, when the extractor left it out: the page's summary (JSON-LD or meta
-    description) that the page also shows as a block of text of its own."""
+    description) that the page also shows as a block of text of its own, not as a picture's
+    caption or a link."""
     folded = " ".join(body.split()).casefold()
     for description in meta.descriptions:
         text = " ".join(html_unescape(description).split())
         if word_count(text) < 8 or text.casefold() in folded:
             continue
-        shown = "//body//*[self::p or self::div or self::h2 or self::span][normalize-space(.)=$t]"
+        shown = ("//body//*[self::p or self::div or self::h2 or self::span][normalize-space(.)=$t]"
+                 "[not(ancestor-or-self::*[self::figure or self::figcaption or self::aside"
+                 " or self::nav or self::footer or self::a or contains(@class, 'caption')])]")
         if tree.xpath(shown, t=text):
             return clean_text(text)
     return ""
