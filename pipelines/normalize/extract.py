@@ -1,5 +1,6 @@
-"""Article extraction from decoded HTML: trafilatura for text and metadata, htmldate for
-timestamps with their time zone, and outlet hints (CSS selectors) that win where given."""
+"""Article extraction from decoded HTML: the page's own statements (JSON-LD, Open Graph) for
+title, dates and authors, trafilatura for the text (and htmldate where no date is stated), and
+outlet hints (CSS selectors) that win where given. See docs/extraction.md."""
 
 from __future__ import annotations
 
@@ -92,7 +93,7 @@ def _first_time(selector: Selector, xpaths: tuple[str, ...]) -> str | None:
     return None
 
 
-def _dates(html: str, selector: Selector, meta: PageMeta, doc: TrafilaturaMeta
+def _dates(selector: Selector, meta: PageMeta, doc: TrafilaturaMeta
            ) -> tuple[str | None, str | None, str]:
     """Published and updated times in UTC and where the published one came from: the page's
     own statements first (they carry the time of day and the zone), then htmldate's extensive
@@ -357,12 +358,12 @@ def extract_article(
     selector = Selector(root=tree, type="html")
     meta = read_page_meta(tree)
     sources: dict[str, str] = {}
-    text, doc = _body_text(tree, url), TrafilaturaMeta(tree, url)
+    doc = TrafilaturaMeta(tree, url)
     body_parts = _hint(selector, hints.get("body"), many=True)
     if body_parts:
         body, sources["body"] = clean_text("\n\n".join(body_parts)), "hint"
     else:
-        body, sources["body"] = text, "trafilatura"
+        body, sources["body"] = _body_text(tree, url), "trafilatura"
         if word_count(body) < min_words:  # little found: the recall mode and JSON-LD may do better
             body, sources["body"] = max(
                 (body, "trafilatura"), (_recall_text(tree, url), "trafilatura-recall"),
@@ -385,7 +386,7 @@ def extract_article(
         density = link_density(tree)
         if density > max_link_density:
             raise NotAnArticle("index-page", f"link density {density:.2f}")
-    published, updated, sources["published"] = _dates(html, selector, meta, doc)
+    published, updated, sources["published"] = _dates(selector, meta, doc)
     if hints.get("published"):
         published = to_utc((_hint(selector, hints["published"]) or [None])[0]) or published
         sources["published"] = "hint"
