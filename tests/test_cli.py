@@ -54,3 +54,24 @@ def test_demo_crawls_and_searches_offline(tmp_path: Path):
         header = next(line for line in out.splitlines() if f"newsmon search '{query}'" in line)
         assert not header.rstrip().endswith(": 0 stories"), header
     assert (tmp_path / "demo" / "demo.sqlite3").exists()
+
+
+def test_extract_explain_says_which_source_won_each_field(tmp_path: Path):
+    words = " ".join(f"word{i}" for i in range(120))
+    page = tmp_path / "a.html"
+    page.write_text(
+        '<html lang="en"><head><title>Headline | Example News</title>'
+        '<meta property="og:site_name" content="Example News">'
+        '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "The headline",'
+        ' "datePublished": "2026-11-19T11:30:00+03:00", "author": {"@type": "Person", "name": "Ann Lee"}}'
+        f'</script></head><body><article><h1>Headline</h1><p>{words}.</p></article></body></html>',
+        encoding="utf-8")
+    plain = json.loads(newsmon("extract", str(page)).stdout)
+    explained = json.loads(newsmon("extract", "--explain", str(page)).stdout)
+    assert "explain" not in plain
+    assert explained["title"] == "The headline" and explained["authors"] == ["Ann Lee"]
+    assert explained["published"] == "2026-11-19T08:30:00Z"
+    assert explained["explain"]["title"] == explained["explain"]["published"] == "json-ld"
+    assert explained["explain"]["authors"] == "json-ld"
+    assert explained["explain"]["body"] == "trafilatura"
+    assert explained["explain"]["language"] in ("detected", "declared")

@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 
 from pipelines.normalize.encoding import decode_html
-from pipelines.normalize.extract import NotAnArticle, clean_text, extract_article, to_utc
+from pipelines.normalize.extract import (
+    NotAnArticle,
+    clean_text,
+    extract_article,
+    to_utc,
+    word_count,
+)
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 NB_HINTS = {
@@ -96,3 +102,51 @@ def test_clean_text_normalizes_unicode_and_whitespace():
 ])
 def test_dates_become_utc(value, expected):
     assert to_utc(value) == expected
+
+
+def _words(n: int, stem: str = "word") -> str:
+    return " ".join(f"{stem}{i}" for i in range(n))
+
+
+def test_site_name_is_cut_from_the_title():
+    html = (f'<html><head><title>Storm hits the coast | Coast Times</title>'
+            f'<meta property="og:site_name" content="Coast Times"></head>'
+            f'<body><article><p>{_words(100)}.</p></article></body></html>')
+    article = extract_article(html, "https://coasttimes.example/a")
+    assert article.title == "Storm hits the coast"
+    assert article.sources["title"] == "html-title"
+
+
+def test_read_also_link_lists_are_removed_and_the_standfirst_kept():
+    teaser = "A standfirst that the page shows above the article and states as its description"
+    html = (f'<html><head><meta name="description" content="{teaser}"></head><body>'
+            f'<header><p class="lead">{teaser}</p></header><article><p>{_words(80)}.</p>'
+            '<ul><li><a href="/1">Read also: another story entirely</a></li>'
+            '<li><a href="/2">And yet another story</a></li></ul>'
+            f'<p>{_words(80, "more")}.</p></article></body></html>')
+    article = extract_article(html, "https://example.org/news/2026/a")
+    assert article.body.startswith(teaser)
+    assert "another story" not in article.body
+    assert "more79" in article.body
+
+
+def test_a_short_article_with_many_links_is_kept_when_the_page_says_it_is_an_article():
+    links = "".join(f'<li><a href="/s{i}">Section number {i}</a></li>' for i in range(60))
+    html = (f'<html><head><meta property="og:type" content="article"></head><body>'
+            f'<main><nav><ul>{links}</ul></nav><article><p>{_words(110)}.</p></article></main>'
+            '</body></html>')
+    assert word_count(extract_article(html, "https://example.org/n/1").body) >= 100
+    with pytest.raises(NotAnArticle) as caught:  # the same page without article markup
+        extract_article(html.replace('content="article"', 'content="website"'), "https://example.org/")
+    assert caught.value.reason == "index-page"
+
+
+def test_japanese_words_are_counted_without_spaces():
+    assert word_count("東京都で新しい政策が発表された") >= 7
+    assert word_count("one two three") == 3
+
+
+def test_valid_utf8_wins_over_a_stale_meta_charset():
+    body = '<html><head><meta charset="iso-8859-15"></head><body>sanción</body></html>'.encode()
+    text, encoding = decode_html(body, "text/html")
+    assert encoding == "utf-8" and "sanción" in text

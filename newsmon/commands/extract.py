@@ -14,7 +14,7 @@ from newsmon.context import Context
 from newsmon.render import as_json
 from pipelines.language.detect import LanguageDetector, apply_language
 from pipelines.normalize.extract import NotAnArticle
-from pipelines.normalize.page import page_to_article
+from pipelines.normalize.page import explained_article
 from search.errors import NotFound
 
 FIELDS = ["title", "body", "authors", "published", "updated", "section", "tags", "language",
@@ -26,6 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("pages", nargs="+", metavar="PAGE", help="a saved HTML file or an http(s) URL")
     p.add_argument("--outlet", help="apply this outlet's extraction hints and edition language")
     p.add_argument("--url", help="the page's original URL (for one saved file)")
+    p.add_argument("--explain", action="store_true",
+                   help="add which source won each field (JSON-LD, meta, <title>, extractor mode)")
     p.set_defaults(handler=extract)
 
 
@@ -75,12 +77,15 @@ def extract(args: argparse.Namespace, ctx: Context) -> int:
             fetched_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), hints=hints,
         )
         try:
-            article = page_to_article(item, min_words=crawl["min_words"], max_bytes=crawl["max_page_bytes"])
+            article, sources = explained_article(
+                item, min_words=crawl["min_words"], max_bytes=crawl["max_page_bytes"])
         except NotAnArticle as exc:
             print(as_json({"page": page, "dropped": exc.reason, "detail": str(exc)}), file=ctx.out)
             failures += 1
             continue
         apply_language(article, detector, edition_language)
         record = {"page": page, **{name: getattr(article, name) for name in FIELDS}}
+        if args.explain:
+            record["explain"] = {**sources, "language": article.language_source}
         print(as_json(record), file=ctx.out)
     return 1 if failures else 0

@@ -1,23 +1,29 @@
-"""Article extraction from decoded HTML: trafilatura for text and metadata, htmldate for
-timestamps with their time zone, and outlet hints (CSS selectors) that win where given."""
+"""Article extraction from decoded HTML: the page's own statements (JSON-LD, Open Graph) for
+title, dates and authors, trafilatura for the text (and htmldate where no date is stated), and
+outlet hints (CSS selectors) that win where given. See docs/extraction.md."""
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
+from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from html import unescape as html_unescape
+from urllib.parse import urlsplit
 
 import trafilatura
-from htmldate import find_date
 from lxml import html as lxml_html
 from parsel import Selector
+from trafilatura.metadata import extract_metadata
+from trafilatura.settings import set_date_params
 
 from crawler.urls import canonicalize, same_site
+from pipelines.normalize.metadata import PageMeta, read_page_meta
 
 _SPACES = re.compile(r"[^\S\n]+")
 _BLANK_LINES = re.compile(r"\n{2,}")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # Unicode's Cc, less \t and \n
 
 
 class NotAnArticle(Exception):
@@ -39,12 +45,13 @@ class Extracted:
     tags: list[str] = field(default_factory=list)
     canonical_url: str = ""
     declared_language: str = ""
+    sources: dict[str, str] = field(default_factory=dict)  # field -> what it was taken from
 
 
 def clean_text(text: str) -> str:
     """NFC, single spaces, paragraphs separated by one blank line, no stray control characters."""
     text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
-    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    text = _CONTROL.sub("", text)
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
     return _BLANK_LINES.sub("\n\n", "\n\n".join(line for line in lines if line)).strip()
 
@@ -54,7 +61,7 @@ def to_utc(value: str | None) -> str | None:
     if not value:
         return None
     try:
-        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(value.strip())
     except ValueError:
         return None
     if moment.tzinfo is None:
@@ -77,20 +84,6 @@ _UPDATED_XPATHS = (
 )
 
 
-def _json_ld_dates(selector: Selector) -> tuple[str | None, str | None]:
-    """datePublished/dateModified of the first JSON-LD object that has them."""
-    for raw in selector.xpath("//script[@type='application/ld+json']/text()").getall():
-        try:
-            data = json.loads(raw)
-        except ValueError:
-            continue
-        objects = data if isinstance(data, list) else data.get("@graph", [data]) if isinstance(data, dict) else []
-        for obj in objects:
-            if isinstance(obj, dict) and obj.get("datePublished"):
-                return to_utc(str(obj["datePublished"])), to_utc(str(obj.get("dateModified") or ""))
-    return None, None
-
-
 def _first_time(selector: Selector, xpaths: tuple[str, ...]) -> str | None:
     for xpath in xpaths:
         for value in selector.xpath(xpath).getall():
@@ -100,21 +93,24 @@ def _first_time(selector: Selector, xpaths: tuple[str, ...]) -> str | None:
     return None
 
 
-def _dates(html: str, selector: Selector) -> tuple[str | None, str | None]:
-    """Published and updated times in UTC: explicit markup first (it carries the time of day
-    and the zone), then htmldate's heuristics, which may only find a day."""
-    ld_published, ld_updated = _json_ld_dates(selector)
-    published = _first_time(selector, _PUBLISHED_XPATHS) or ld_published
-    updated = _first_time(selector, _UPDATED_XPATHS) or ld_updated
+def _dates(selector: Selector, meta: PageMeta, doc: TrafilaturaMeta
+           ) -> tuple[str | None, str | None, str]:
+    """Published and updated times in UTC and where the published one came from: the page's
+    own statements first (they carry the time of day and the zone), then htmldate's extensive
+    search (trafilatura's metadata), which may only find a day."""
+    published, source = to_utc(meta.published), "json-ld"
     if not published:
-        fmt = "%Y-%m-%dT%H:%M:%S%z"
-        published = to_utc(find_date(html, outputformat=fmt, original_date=True, extensive_search=False))
-    return published, (updated if updated and updated != published else None)
+        published, source = _first_time(selector, _PUBLISHED_XPATHS), "meta"
+    if not published:
+        published, source = to_utc(doc.get("date")), "htmldate"
+    updated = to_utc(meta.modified) or _first_time(selector, _UPDATED_XPATHS)
+    return published, (updated if updated and updated != published else None), source if published else ""
 
 
-def _declared_language(selector: Selector, content_language: str | None) -> str:
+def _declared_language(selector: Selector, content_language: str | None, meta: PageMeta) -> str:
     for value in (
         selector.xpath("/html/@lang").get(),
+        meta.in_language,
         selector.xpath("//meta[@http-equiv='content-language']/@content").get(),
         selector.xpath("//meta[@property='og:locale']/@content").get(),
         content_language,
@@ -146,9 +142,18 @@ def link_density(tree: lxml_html.HtmlElement) -> float:
     main = tree.xpath("//main | //*[@role='main'] | //article")
     body = tree.find("body")
     root = main[0] if main else body if body is not None else tree
-    total = len(" ".join(root.itertext()).split())
-    linked = sum(len(" ".join(a.itertext()).split()) for a in root.iter("a"))
+    total = word_count(" ".join(root.itertext()))
+    linked = sum(word_count(" ".join(a.itertext())) for a in root.iter("a"))
     return linked / total if total else 1.0
+
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+def word_count(text: str) -> int:
+    """Words of a text; Chinese and Japanese have no spaces, so two characters count as one."""
+    cjk = len(_CJK.findall(text))
+    return len(_CJK.sub(" ", text).split()) + cjk // 2
 
 
 def _hint(selector: Selector, css: str | None, *, many: bool = False) -> list[str]:
@@ -169,6 +174,172 @@ def _split_authors(value: str | None) -> list[str]:
     return [a.strip() for a in re.split(r";|,| and | и | og ", value) if a.strip()]
 
 
+_TITLE_SEPARATORS = re.compile(r"\s+[|\-–—•·:]\s+|\s*[｜]\s*")
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\W", "", text.casefold())
+
+
+def _strip_site_name(title: str, site_name: str, url: str) -> str:
+    """'Headline | Site' -> 'Headline' when the cut part names the site (og:site_name or host)."""
+    parts = _TITLE_SEPARATORS.split(title)
+    if len(parts) < 2:
+        return title
+    host = (urlsplit(url).hostname or "").removeprefix("www.")
+    tail = _squash(parts[-1])
+    site = _squash(site_name)
+    if tail and (tail in (site, _squash(host)) or tail in _squash(host.split(".")[0])
+                 or (site and site in tail)):
+        cut = title.casefold().rindex(parts[-1].strip().casefold())
+        return title[:cut].rstrip(" |-–—•·:｜")
+    return title
+
+
+def _one_line(text: str) -> str:
+    return " ".join(clean_text(html_unescape(text)).split())
+
+
+def _title(selector: Selector, hints: dict[str, str], meta: PageMeta, doc: TrafilaturaMeta, url: str
+           ) -> tuple[str, str]:
+    """The headline and its source: an outlet hint, else the page's own statements in the order
+    that matched the real pages best (JSON-LD headline, og:title, <title>), the site's name cut
+    off; trafilatura's guess (which may be an <h1>) last."""
+    hinted = (_hint(selector, hints.get("title")) or [""])[0]
+    if hinted:
+        return _one_line(hinted), "hint"
+    headings = [_one_line(h) for h in selector.xpath("//h1").xpath("string()").getall()]
+    for value, source in (
+        (meta.headline, "json-ld"),
+        (meta.og_title, "og"),
+        (selector.xpath("//title/text()").get() or "", "html-title"),
+        (None, "trafilatura"),
+    ):
+        if value is None:  # asked for last: trafilatura's metadata costs a pass over the page
+            value = doc.get("title") or ""
+        title = _strip_site_name(_one_line(value), meta.site_name, url)
+        for heading in headings:  # 'Headline - Anything' where the page's <h1> is 'Headline'
+            rest = title[len(heading):] if heading and title.startswith(heading) else ""
+            if _TITLE_SEPARATORS.match(rest) and len(_TITLE_SEPARATORS.split(rest)) == 2:
+                return heading, f"{source}+h1"
+        if title:
+            return title, source
+    return "", ""
+
+
+def _authors(selector: Selector, hints: dict[str, str], meta: PageMeta, doc: TrafilaturaMeta
+             ) -> tuple[list[str], str]:
+    """Author names and their source: an outlet hint, JSON-LD, <meta>, then the byline that
+    trafilatura finds; e-mail addresses are not names."""
+    for value, source in (
+        (_hint(selector, hints.get("author"), many=True), "hint"),
+        (meta.authors, "json-ld"),
+        (meta.meta_authors, "meta"),
+        (None, "trafilatura"),
+    ):
+        if value is None:
+            value = _split_authors(doc.get("author"))
+        names = [clean_text(html_unescape(n)) for n in value if clean_text(n) and "@" not in n]
+        if names:
+            return list(dict.fromkeys(names)), source
+    return [], ""
+
+
+# Embedded posts from social networks are quotes of other sources, not the article's text.
+_NOT_THE_ARTICLE = [
+    ("//blockquote[contains(@class,'twitter-tweet') or contains(@class,'instagram-media')"
+     " or contains(@class,'tiktok-embed')]"),
+]
+
+
+# htmldate's extensive search, keeping the time and zone where the page gives them
+_DATE_FORMAT = {"outputformat": "%Y-%m-%dT%H:%M:%S%z"}
+
+
+def _linked_share(element: lxml_html.HtmlElement) -> tuple[int, float]:
+    """(words, share of the text inside links) of an element; the share is counted in letters."""
+    text = element.text_content()
+    if not text.strip():
+        return 0, 0.0
+    linked = sum(len(a.text_content().strip()) for a in element.iter("a"))
+    return word_count(text), min(1.0, linked / len(text.strip()))
+
+
+def prune_link_blocks(tree: lxml_html.HtmlElement) -> int:
+    """Remove "read also" blocks: lists made of links, and short paragraphs that are one link
+    with at most a label ("READ MORE: <a>other story</a>"). Returns how many were removed."""
+    removed = 0
+    for element in tree.xpath("//ul | //ol | //p"):
+        if element.getparent() is None:
+            continue
+        words, share = _linked_share(element)
+        short_link = element.tag == "p" and words <= 25 and share >= 0.7
+        link_list = element.tag != "p" and words >= 3 and share >= 0.6
+        if short_link or link_list:
+            element.drop_tree()
+            removed += 1
+    return removed
+
+
+class TrafilaturaMeta:
+    """trafilatura's metadata (bylines, htmldate's extensive date search, tags), computed only
+    when the page's own statements leave a field empty: it costs a pass over the page."""
+
+    def __init__(self, tree: lxml_html.HtmlElement, url: str) -> None:
+        self._tree, self._url, self._values = tree, url, None
+
+    def get(self, key: str) -> str | None:
+        if self._values is None:
+            dates = {**set_date_params(extensive=True), **_DATE_FORMAT}
+            document = extract_metadata(self._tree, self._url, date_config=dates)
+            self._values = document.as_dict()
+        return self._values.get(key)
+
+
+def _body_text(tree: lxml_html.HtmlElement, url: str) -> str:
+    """Main text: trafilatura's default mode, tables kept, link blocks and embeds removed."""
+    tree = deepcopy(tree)
+    prune_link_blocks(tree)
+    result = trafilatura.bare_extraction(
+        tree, url=url, include_comments=False, include_tables=True,
+        deduplicate=False, prune_xpath=_NOT_THE_ARTICLE,
+    )
+    return clean_text(result.text or "") if result is not None else ""
+
+
+def _recall_text(tree: lxml_html.HtmlElement, url: str) -> str:
+    result = trafilatura.bare_extraction(
+        deepcopy(tree), url=url, include_comments=False, include_tables=True, favor_recall=True,
+        deduplicate=False, prune_xpath=_NOT_THE_ARTICLE,
+    )
+    return clean_text(result.text or "") if result is not None else ""
+
+
+def _lead(tree: lxml_html.HtmlElement, meta: PageMeta, body: str) -> str:
+    """The standfirst, when the extractor left it out: the page's summary (JSON-LD or meta
+    description) that the page also shows as a block of text of its own, not as a picture's
+    caption or a link."""
+    folded = " ".join(body.split()).casefold()
+    for description in meta.descriptions:
+        text = " ".join(html_unescape(description).split())
+        if word_count(text) < 8 or text.casefold() in folded:
+            continue
+        shown = ("//body//*[self::p or self::div or self::h2 or self::span][normalize-space(.)=$t]"
+                 "[not(ancestor-or-self::*[self::figure or self::figcaption or self::aside"
+                 " or self::nav or self::footer or self::a or contains(@class, 'caption')])]")
+        if tree.xpath(shown, t=text):
+            return clean_text(text)
+    return ""
+
+
+def _without_title(body: str, title: str) -> str:
+    """The headline repeated as the body's first line is not body text."""
+    first, _, rest = body.partition("\n\n")
+    if title and rest and clean_text(first).casefold() == title.casefold():
+        return rest
+    return body
+
+
 def extract_article(
     html: str,
     url: str,
@@ -185,41 +356,45 @@ def extract_article(
     except (ValueError, lxml_html.etree.ParserError) as exc:
         raise NotAnArticle("unparsable-html", str(exc)) from None
     selector = Selector(root=tree, type="html")
-    result = trafilatura.bare_extraction(
-        tree, url=url, with_metadata=True, include_comments=False, include_tables=False,
-        favor_precision=True, deduplicate=False,
-    )
-    doc = result.as_dict() if result is not None and hasattr(result, "as_dict") else (result or {})
+    meta = read_page_meta(tree)
+    sources: dict[str, str] = {}
+    doc = TrafilaturaMeta(tree, url)
     body_parts = _hint(selector, hints.get("body"), many=True)
-    body = clean_text("\n\n".join(body_parts)) if body_parts else clean_text(doc.get("text") or "")
+    if body_parts:
+        body, sources["body"] = clean_text("\n\n".join(body_parts)), "hint"
+    else:
+        body, sources["body"] = _body_text(tree, url), "trafilatura"
+        if word_count(body) < min_words:  # little found: the recall mode and JSON-LD may do better
+            body, sources["body"] = max(
+                (body, "trafilatura"), (_recall_text(tree, url), "trafilatura-recall"),
+                (clean_text(meta.article_body), "json-ld"), key=lambda found: word_count(found[0]))
+    title, sources["title"] = _title(selector, hints, meta, doc, url)
+    lead = _lead(tree, meta, body) if body and sources["body"] != "hint" else ""
+    if lead:
+        body, sources["body"] = f"{lead}\n\n{body}", sources["body"] + "+lead"
+    body = _without_title(body, title)
     if not body:
         raise NotAnArticle("no-text")
-    words = len(body.split())
+    words = word_count(body)
     if words < min_words:
         density = link_density(tree)
         links = sum(1 for _ in tree.iter("a"))
         # little text but a list of links: a section front or an archive, not a stub
         reason = "index-page" if density > max_link_density or links >= 12 else "too-short"
         raise NotAnArticle(reason, f"{words} words, {links} links, link density {density:.2f}")
-    if len(body) < 1500:  # short enough to be the blurbs of a headline list
+    if words < 250 and not meta.says_article:  # short enough to be the blurbs of a headline list
         density = link_density(tree)
         if density > max_link_density:
             raise NotAnArticle("index-page", f"link density {density:.2f}")
-    title = (_hint(selector, hints.get("title")) or [clean_text(doc.get("title") or "")])[0]
-    if not title:
-        title = clean_text(selector.xpath("//title/text()").get() or "")
-    published, updated = _dates(html, selector)
+    published, updated, sources["published"] = _dates(selector, meta, doc)
     if hints.get("published"):
         published = to_utc((_hint(selector, hints["published"]) or [None])[0]) or published
+        sources["published"] = "hint"
     if hints.get("updated"):
         updated = to_utc((_hint(selector, hints["updated"]) or [None])[0]) or updated
-    authors = _hint(selector, hints.get("author"), many=True) or _split_authors(doc.get("author"))
-    section = selector.xpath("//meta[@property='article:section']/@content").get() or ""
-    tags = selector.xpath("//meta[@property='article:tag']/@content").getall()
-    if not tags and doc.get("tags"):
-        tags = [t.strip() for t in str(doc["tags"]).split(",") if t.strip()]
-    if not section and doc.get("categories"):
-        section = str(doc["categories"]).split(",")[0].strip()
+    authors, sources["authors"] = _authors(selector, hints, meta, doc)
+    section = selector.xpath("//meta[@property='article:section']/@content").get() or meta.section
+    tags = selector.xpath("//meta[@property='article:tag']/@content").getall() or meta.keywords
     return Extracted(
         title=title,
         body=body,
@@ -229,5 +404,6 @@ def extract_article(
         section=clean_text(section),
         tags=list(dict.fromkeys(clean_text(t) for t in tags if t.strip())),
         canonical_url=_canonical(selector, url),
-        declared_language=_declared_language(selector, content_language),
+        declared_language=_declared_language(selector, content_language, meta),
+        sources=sources,
     )

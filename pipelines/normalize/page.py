@@ -25,13 +25,19 @@ def looks_like_html(content_type: str, body: bytes) -> bool:
 
 def page_to_article(page: PageItem, *, min_words: int, max_bytes: int) -> Article:
     """Decode, extract and normalize one page; raises NotAnArticle(reason) for non-articles."""
+    return explained_article(page, min_words=min_words, max_bytes=max_bytes)[0]
+
+
+def explained_article(page: PageItem, *, min_words: int, max_bytes: int
+                      ) -> tuple[Article, dict[str, str]]:
+    """``page_to_article``, plus which source won each field (``newsmon extract --explain``)."""
     if page.status != 200:
         raise NotAnArticle("http-status", str(page.status))
     if len(page.body) > max_bytes:
         raise NotAnArticle("too-large", f"{len(page.body)} bytes")
     if not looks_like_html(page.content_type, page.body):
         raise NotAnArticle("not-html", page.content_type or "unknown type")
-    html, _encoding = decode_html(page.body, page.content_type or None)
+    html, encoding = decode_html(page.body, page.content_type or None)
     extracted = extract_article(
         html, page.url, hints=page.hints, content_language=page.content_language,
         min_words=min_words,
@@ -56,4 +62,4 @@ def page_to_article(page: PageItem, *, min_words: int, max_bytes: int) -> Articl
         http_status=page.status,
         raw_sha256=hashlib.sha256(page.body).hexdigest(),
     )
-    return article
+    return article, {**extracted.sources, "encoding": encoding}
