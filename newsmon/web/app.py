@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import jinja2
 from fastapi import Depends, FastAPI, Form, Query, Request
+from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -57,6 +58,8 @@ class SavedSearchIn(BaseModel):
 # an empty date box in the search form means no date filter
 OptionalDate = Annotated[date | None, BeforeValidator(lambda value: value or None)]
 SinceDate = Annotated[OptionalDate, Query(description="first reported on or after YYYY-MM-DD")]
+ActorRef = Annotated[str, PathParam(max_length=200,
+                                    description="actor id, or any name or role of it")]
 
 
 def _iso(value: date | None) -> str | None:
@@ -149,14 +152,14 @@ def create_app(ctx: Context, *, token: str = "", hosts: list[str] | None = None)
                     json_url="/api/actors")
 
     @app.get("/actors/{actor}", include_in_schema=False)
-    def actor_page(request: Request, actor: str, since: SinceDate = None) -> HTMLResponse:
+    def actor_page(request: Request, actor: ActorRef, since: SinceDate = None) -> HTMLResponse:
         view = views.actor_view(speakers, actor, _iso(since))
         query = f"?since={since.isoformat()}" if since else ""
         return page(request, "actor.html", **view,
                     json_url=f"/api/actors/{view['actor']['id']}{query}")
 
     @app.post("/actors/{actor}/watch", include_in_schema=False)
-    def watch_actor_form(request: Request, actor: str, name: Annotated[str, Form()],
+    def watch_actor_form(request: Request, actor: ActorRef, name: Annotated[str, Form()],
                          csrf: Annotated[str, Form()] = "",
                          webhook: Annotated[str, Form()] = "") -> Response:
         _check_csrf(request, csrf)
@@ -225,7 +228,7 @@ def create_app(ctx: Context, *, token: str = "", hosts: list[str] | None = None)
 
     @app.get("/api/actors/{actor}", tags=["statements"],
              summary="An actor (id or any name) and its statements, oldest first, with reports")
-    def api_actor(actor: str, since: SinceDate = None) -> schema.ActorPage:
+    def api_actor(actor: ActorRef, since: SinceDate = None) -> schema.ActorPage:
         return views.actor_json(views.actor_view(speakers, actor, _iso(since)))
 
     @app.get("/api/saved", tags=["saved searches"])
