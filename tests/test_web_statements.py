@@ -110,6 +110,14 @@ def test_the_story_page_lists_who_responded_officials_first(ctx: Context):
     assert "We have not seen these recordings" in panel and "first report" in panel
     denial = client.get("/api/story/story-denial").json()["responses"]
     assert [e["speaker"] for e in denial] == ["fsin"]  # «Представитель ФСИН заявил, что ...»
+    if ctx.config.section("index")["url"]:  # an index without statements: the story still shows
+        from search.elastic_statements import StatementIndex
+
+        index = StatementIndex(ctx.backend)
+        index.backend._call(index.backend.client.indices.delete, index=index.name)
+        story = client.get("/api/story/story-leak").json()
+        assert story["responses"] == [] and "newsmon index sync" in story["responses_note"]
+        assert "newsmon index sync" in client.get("/story/story-leak").text
 
 
 def test_the_actor_page_and_its_json_twin(ctx: Context):

@@ -130,6 +130,7 @@ class Story:
     languages: list[str]
     articles: list[Member]
     responses: list[Response] = field(default_factory=list)  # officials first
+    responses_note: str = ""  # why there are none to show, when it is not that nobody spoke
 
 
 @dataclass

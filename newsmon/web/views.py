@@ -186,8 +186,18 @@ def story_view(ctx: Context, story_id: str, speakers: Speakers | None = None) ->
         "outlets": sorted({m["outlet"] for m in members}),
         "languages": sorted({m["language"] for m in members}),
         "timeline": charts.timeline(members),
-        "responses": responses_view(speakers, story_id) if speakers is not None else [],
+        **_story_responses(speakers, story_id),
     }
+
+
+def _story_responses(speakers: Speakers | None, story_id: str) -> dict[str, Any]:
+    if speakers is None:
+        return {"responses": [], "responses_note": ""}
+    try:
+        return {"responses": responses_view(speakers, story_id), "responses_note": ""}
+    except NotFound:  # Elasticsearch without its statements index yet: the story still shows
+        return {"responses": [], "responses_note": "statements are not in the search index yet:"
+                                                    " run `newsmon index sync`"}
 
 
 def story_json(view: dict[str, Any]) -> dict[str, Any]:
@@ -195,7 +205,7 @@ def story_json(view: dict[str, Any]) -> dict[str, Any]:
         "story_id": view["story_id"], "earliest": view["earliest"],
         "outlets": view["outlets"], "languages": view["languages"],
         "articles": [_member_json(m) for m in view["members"]],
-        "responses": view["responses"],
+        "responses": view["responses"], "responses_note": view["responses_note"],
     }
 
 
