@@ -200,6 +200,8 @@ def test_an_actor_watch_alerts_new_statements_once(store_env: Path, receiver: Re
     assert code == 0 and report["new"] == [] and len(receiver.bodies) == before
     assert main(["watch", "run"]) == 0
     assert "kremlin: 0 new" in capsys.readouterr().out
+    assert main(["watch", "list"]) == 0
+    assert "kremlin: statements of peskov" in capsys.readouterr().out
     store = SQLiteStore(store_env)
     store.clear_statements()  # the statement the cursor stopped at is gone: read from the start
     assert store.statement_cursor("kremlin") == 0

@@ -161,6 +161,8 @@ def test_who_responded_to_the_story_and_an_actor_page(page, served: Served):
     assert page.locator("li.statement").count() >= 1
     assert page.locator("#watch-actor button").is_visible()
     page.screenshot(path=served.shots / "actor.png", full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=served.shots / "actor-phone.png", full_page=True)
     page.locator("li.statement .reports a[href^='/article/']").first.click()
     page.wait_for_selector(".side-by-side")  # the report's article
 
