@@ -9,6 +9,8 @@ store, or from Elasticsearch (``statement_source``) after a push.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -183,3 +185,16 @@ def test_watch_an_actor_from_its_page_and_the_api(sqlite_ctx: Context):
     assert client.post("/api/saved", json={"name": "neither"}).status_code == 400
     assert client.post("/api/saved", json={"name": "who", "actor": "nobody-at-all"}
                        ).status_code == 404
+
+
+def test_serve_stops_at_a_broken_actor_file(tmp_path: Path):
+    (tmp_path / "actors").mkdir()
+    (tmp_path / "actors" / "bad.toml").write_text('id = "x"\nkind = "pope"\n[names]\nen = ["X"]\n',
+                                                 encoding="utf-8")
+    env = {"NEWSMON_DB": str(tmp_path / "x.sqlite3"), "PATH": "/usr/bin:/bin",
+           "NEWSMON_ACTORS": str(tmp_path / "actors"),
+           "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    result = subprocess.run([sys.executable, "-m", "newsmon.cli", "serve", "--port", "0"],
+                            check=False, capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode != 0 and "serving at" not in result.stdout
+    assert result.stderr.strip().count("\n") == 0 and "bad.toml: field 'kind'" in result.stderr

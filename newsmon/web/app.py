@@ -109,7 +109,7 @@ def create_app(ctx: Context, *, token: str = "", hosts: list[str] | None = None)
     env.filters["day"] = lambda value: (value or "")[:10] or "no date"
     templates = Jinja2Templates(env=env)
     app.state.page_size = int(ctx.config.section("web")["page_size"])
-    speakers = views.Speakers(ctx)
+    speakers = app.state.speakers = views.Speakers(ctx)
 
     def page(request: Request, name: str, status: int = 200, **values: Any) -> HTMLResponse:
         return templates.TemplateResponse(

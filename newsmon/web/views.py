@@ -261,6 +261,10 @@ class Speakers:
     def source(self) -> Any:
         return statement_commands.statement_source(self.ctx)
 
+    def load(self) -> None:
+        """Read the actor files now (``newsmon serve`` does, so a broken one stops it)."""
+        _ = self.engine
+
 
 def statement_record(statement: dict[str, Any]) -> dict[str, Any]:
     """A statement as the pages and the API show it (``watch.statement_summary``), each report
