@@ -4,6 +4,10 @@ A saved search remembers which articles it has reported (``saved_search_seen``).
 the new matches reported and queues the webhook alert in the same transaction, then tries to
 deliver the queue; an alert that could not be delivered stays queued and is tried again on the
 next run, so a match is never lost between "seen" and "delivered".
+
+A saved search with an ``actor`` (an actor watch) has no query: its matches are the actor's new
+statements, read on from a cursor into the store's statements (``statements_added_after``),
+with the same seen-marks, outbox and webhook.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ class SavedSearch:
     date_to: str | None = None
     cross_lingual: bool = False
     webhook: str = ""
+    actor: str = ""  # an actor watch: this actor's new statements instead of query matches
 
     def options(self) -> dict[str, Any]:
         data = asdict(self)
@@ -48,7 +53,7 @@ class SavedSearch:
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> SavedSearch:
-        known = {"outlets", "languages", "date_from", "date_to", "cross_lingual"}
+        known = {"outlets", "languages", "date_from", "date_to", "cross_lingual", "actor"}
         options = {k: v for k, v in row["options"].items() if k in known}
         return cls(name=row["name"], query=row["query"], webhook=row["webhook"], **options)
 
@@ -72,7 +77,16 @@ def check_webhook(url: str) -> str:
 def validate(saved: SavedSearch) -> SavedSearch:
     if not NAME.match(saved.name):
         raise QueryError("a saved search name is 1-80 letters, digits, spaces, '.', '-' or '_'")
-    parse_query(saved.query)  # a clear error now rather than at every run
+    if saved.actor:
+        if saved.query.strip():
+            raise QueryError("an actor watch takes no query: give a query or an actor, not both")
+        if saved.outlets or saved.languages or saved.date_from or saved.date_to \
+                or saved.cross_lingual:
+            raise QueryError("an actor watch takes no search filters")
+    elif not saved.query.strip():
+        raise QueryError("a saved search needs a query (or an actor to watch)")
+    else:
+        parse_query(saved.query)  # a clear error now rather than at every run
     if saved.date_from and saved.date_to and saved.date_from > saved.date_to:
         raise QueryError("the 'from' date is after the 'to' date")
     if saved.webhook:
@@ -80,8 +94,14 @@ def validate(saved: SavedSearch) -> SavedSearch:
     return saved
 
 
-def save(ctx: Context, saved: SavedSearch) -> SavedSearch:
+def save(ctx: Context, saved: SavedSearch, engine: Any = None) -> SavedSearch:
+    """Validate and store; an actor is resolved to its id (any name or role names it).
+    ``engine``: the statement engine when the caller has one (building one takes a second)."""
     validate(saved)
+    if saved.actor:
+        from newsmon.commands.statements import engine_for, resolve_actor
+
+        saved.actor = resolve_actor(engine or engine_for(ctx), saved.actor)
     ctx.store.save_search(saved.name, saved.query, saved.options(), saved.webhook)
     return saved
 
@@ -129,10 +149,47 @@ def hit_summary(hit: SearchHit) -> dict[str, Any]:
     }
 
 
+# what a statement's report shows, in the API, the webhook body and `watch run --json`
+REPORT_KEYS = ("article_id", "kind", "speaker_name", "text", "translation", "outlet", "language",
+               "published", "url", "title", "first_report")
+
+
+def statement_summary(statement: dict[str, Any]) -> dict[str, Any]:
+    """A stored statement with its reports; its kind and translation are its first report's."""
+    reports = [{k: r.get(k) for k in REPORT_KEYS} for r in statement["reports"]]
+    first = next((r for r in reports if r["first_report"]), reports[0] if reports else {})
+    translation = next((r["translation"] for r in [first, *reports]
+                        if r.get("translation") and r["translation"] != r["text"]), "")
+    return {
+        "id": statement["id"], "speaker": statement["speaker_actor"] or statement["speaker_name"],
+        "speaker_actor": statement["speaker_actor"], "speaker_name": statement["speaker_name"],
+        "kind": first.get("kind") or "", "text": statement["text"], "translation": translation,
+        "first_published": statement["first_published"],
+        "outlets": sorted({r["outlet"] for r in reports}),
+        "languages": sorted({r["language"] for r in reports if r["language"]}),
+        "reports": reports,
+    }
+
+
+def new_statements(ctx: Context, saved: SavedSearch) -> tuple[list[dict[str, Any]], int]:
+    """An actor watch's statements not reported yet, and the cursor to read on from."""
+    cursor = ctx.store.statement_cursor(saved.name)
+    found: list[dict[str, Any]] = []
+    while len(found) < MAX_NEW_PER_RUN:
+        batch, cursor = ctx.store.statements_added_after(cursor, [saved.actor])
+        if not batch:
+            break
+        found.extend(batch)
+    found.sort(key=lambda s: (s["first_published"] or "", s["id"]))
+    new_ids = set(ctx.store.unseen(saved.name, [s["id"] for s in found]))
+    return [statement_summary(s) for s in found if s["id"] in new_ids], cursor
+
+
 @dataclass
 class RunReport:
     name: str
-    new: list[dict[str, Any]]
+    new: list[dict[str, Any]]  # hits, or an actor watch's statements
+    actor: str = ""
     delivered: int = 0  # webhook alerts delivered in this run (old and new)
     undelivered: list[str] = field(default_factory=list)  # errors of alerts left queued
 
@@ -152,16 +209,21 @@ def run(ctx: Context, names: list[str] | None = None, *, deliver: bool = True,
     reports = []
     for row in rows:
         saved = SavedSearch.from_row(row)
-        hits = list(iter_hits(ctx, saved, limit=MAX_NEW_PER_RUN))
-        new_ids = set(ctx.store.unseen(saved.name, [h.id for h in hits]))
-        new = [hit_summary(h) for h in hits if h.id in new_ids]
+        cursor = None
+        if saved.actor:
+            new, cursor = new_statements(ctx, saved)
+        else:
+            hits = list(iter_hits(ctx, saved, limit=MAX_NEW_PER_RUN))
+            new_ids = set(ctx.store.unseen(saved.name, [h.id for h in hits]))
+            new = [hit_summary(h) for h in hits if h.id in new_ids]
         stamp = now_iso()
         alert = None
         if new and saved.webhook:
-            body = {"saved_search": saved.name, "query": saved.query, "at": stamp, "new": new}
+            what = {"actor": saved.actor} if saved.actor else {"query": saved.query}
+            body = {"saved_search": saved.name, **what, "at": stamp, "new": new}
             alert = (saved.webhook, json.dumps(body, ensure_ascii=False))
-        ctx.store.record_matches(saved.name, [m["id"] for m in new], stamp, alert)
-        report = RunReport(saved.name, new)
+        ctx.store.record_matches(saved.name, [m["id"] for m in new], stamp, alert, cursor)
+        report = RunReport(saved.name, new, saved.actor)
         if deliver:
             for queued in ctx.store.undelivered_alerts(saved.name):
                 error = post(queued["url"], queued["payload"])

@@ -111,3 +111,10 @@ class StatementIndex:
 
     def story_responses(self, story_id: str) -> list[dict[str, Any]]:
         return self._find([{"terms": {"story_ids": [story_id]}}])
+
+    def statement_counts(self) -> dict[str, int]:
+        """Statements per watched actor (``SQLiteStore.statement_counts``, from the index)."""
+        body = {"size": 0, "query": {"bool": {"must_not": [{"term": {"speaker_actor": ""}}]}},
+                "aggs": {"actors": {"terms": {"field": "speaker_actor", "size": 10_000}}}}
+        answer = self.backend._call(self.backend.client.search, index=self.name, body=body)
+        return {b["key"]: b["doc_count"] for b in answer["aggregations"]["actors"]["buckets"]}

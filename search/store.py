@@ -132,7 +132,7 @@ CREATE TABLE IF NOT EXISTS saved_searches (
 );
 CREATE TABLE IF NOT EXISTS saved_search_seen (
     name TEXT NOT NULL REFERENCES saved_searches(name) ON DELETE CASCADE,
-    article_id TEXT NOT NULL,
+    article_id TEXT NOT NULL,             -- a statement id for an actor watch
     seen_at TEXT NOT NULL,
     PRIMARY KEY (name, article_id)
 );
@@ -145,6 +145,11 @@ CREATE TABLE IF NOT EXISTS alert_outbox (  -- webhook deliveries, kept until one
     attempts INTEGER NOT NULL DEFAULT 0,
     last_error TEXT NOT NULL DEFAULT '',
     delivered_at TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS saved_search_cursor (  -- actor watches: statements read so far
+    name TEXT PRIMARY KEY REFERENCES saved_searches(name) ON DELETE CASCADE,
+    cursor INTEGER NOT NULL,              -- rowid in statements (statements_added_after)
+    cursor_id TEXT NOT NULL               -- the statement at that rowid when it was read
 );
 """
 # -- end of saved searches and alerts ---------------------------------------------------------
@@ -909,6 +914,9 @@ class SQLiteStore(StatementsMixin):
                 " options = excluded.options, webhook = excluded.webhook",
                 (name, query, json.dumps(options, ensure_ascii=False, sort_keys=True), webhook),
             )
+            # what an actor watch follows may have changed: read the statements again from the
+            # start (what it reported stays reported)
+            self.db.execute("DELETE FROM saved_search_cursor WHERE name = ?", (name,))
 
     def saved_searches(self) -> list[dict[str, Any]]:
         rows = self.db.execute(
@@ -936,17 +944,33 @@ class SQLiteStore(StatementsMixin):
         }
         return [i for i in ids if i not in seen]
 
+    def statement_cursor(self, name: str) -> int:
+        """Where an actor watch reads on in ``statements_added_after``: 0 (from the start) when
+        the statement it stopped at is gone or another now holds its rowid (a rebuild refiles
+        statements from rowid 1); ``unseen`` then drops what was already reported."""
+        row = self.db.execute(
+            "SELECT c.cursor FROM saved_search_cursor c JOIN statements s ON s.rowid = c.cursor"
+            " AND s.id = c.cursor_id WHERE c.name = ?", (name,)).fetchone()
+        return int(row[0]) if row else 0
+
     def record_matches(
-        self, name: str, ids: Sequence[str], now: str, alert: tuple[str, str] | None = None
+        self, name: str, ids: Sequence[str], now: str, alert: tuple[str, str] | None = None,
+        cursor: int | None = None,
     ) -> int | None:
-        """Mark ids reported and queue the webhook alert (url, JSON body) in one transaction,
-        so a match is either still new or waiting in the outbox: never lost. Returns the alert id."""
+        """Mark ids reported (and an actor watch's statement cursor) and queue the webhook
+        alert (url, JSON body) in one transaction, so a match is either still new or waiting in
+        the outbox: never lost. Returns the alert id."""
         with self.transaction():
             self.db.executemany(
                 "INSERT OR IGNORE INTO saved_search_seen(name, article_id, seen_at) VALUES (?, ?, ?)",
                 [(name, i, now) for i in ids],
             )
             self.db.execute("UPDATE saved_searches SET last_run = ? WHERE name = ?", (now, name))
+            if cursor is not None:
+                self.db.execute(
+                    "INSERT OR REPLACE INTO saved_search_cursor(name, cursor, cursor_id)"
+                    " SELECT ?, ?, coalesce((SELECT id FROM statements WHERE rowid = ?), '')",
+                    (name, cursor, cursor))
             if alert is None:
                 return None
             return self.db.execute(

@@ -154,3 +154,57 @@ def test_watch_rejects_bad_input_in_one_line(store_env: Path, capsys):
     with pytest.raises(SystemExit) as usage:
         main(["watch", "add", "x", "torture", "--from", "soon"])
     assert usage.value.code == 2 and "not a date" in capsys.readouterr().err
+
+
+def test_an_actor_watch_alerts_new_statements_once(store_env: Path, receiver: Receiver, capsys):
+    from pipelines.statements.actors import load_actors
+    from pipelines.statements.engine import StatementEngine
+    from tests.test_web_statements import statement_articles
+
+    engine = StatementEngine(load_actors().values())
+    store = SQLiteStore(store_env)
+    store.upsert(statement_articles())
+    engine.rebuild(store)
+    store.close()
+    assert main(["watch", "add", "kremlin", "--actor", "Пескова", "--webhook", receiver.url]) == 0
+    assert "new statements of peskov" in capsys.readouterr().out
+    receiver.plan = [(503, {})] * 3  # the receiver is down: the alert waits in the outbox
+    code, [report] = run_json(capsys)
+    assert code == 4 and report["actor"] == "peskov" and report["undelivered"] == ["HTTP 503"]
+    [said] = report["new"]
+    assert said["speaker"] == "peskov" and said["languages"] == ["en", "ru"]
+    code, [report] = run_json(capsys)
+    assert code == 0 and report["new"] == [] and report["delivered"] == 1
+    body = receiver.bodies[-1]
+    assert body["actor"] == "peskov" and [s["id"] for s in body["new"]] == [said["id"]]
+
+    # a new statement of the actor: reported and delivered once; a rebuild reports nothing again
+    store = SQLiteStore(store_env)
+    later = Article(canonical_url="https://kolokol.example/en/news/2026/11/22/peskov",
+                    outlet="kolokol", language="en", published="2026-11-22T10:00:00Z",
+                    title="Kremlin again", body='Kremlin spokesman Dmitry Peskov said: "The'
+                    ' inspection will be carried out by the prison service itself."')
+    store.upsert([later])
+    engine.store_article(store, store.get(later.id))
+    store.close()
+    code, [report] = run_json(capsys)
+    assert [s["text"] for s in report["new"]] == [
+        "The inspection will be carried out by the prison service itself."]
+    assert receiver.bodies[-1]["new"][0]["reports"][0]["outlet"] == "kolokol"
+    store = SQLiteStore(store_env)
+    assert store.statement_cursor("kremlin") > 0
+    engine.rebuild(store)  # refiles every statement from rowid 1
+    store.close()
+    before = len(receiver.bodies)
+    code, [report] = run_json(capsys)
+    assert code == 0 and report["new"] == [] and len(receiver.bodies) == before
+    assert main(["watch", "run"]) == 0
+    assert "kremlin: 0 new" in capsys.readouterr().out
+    assert main(["watch", "list"]) == 0
+    assert "kremlin: statements of peskov" in capsys.readouterr().out
+    store = SQLiteStore(store_env)
+    store.clear_statements()  # the statement the cursor stopped at is gone: read from the start
+    assert store.statement_cursor("kremlin") == 0
+    store.close()
+    assert main(["watch", "add", "both", "torture", "--actor", "peskov"]) == 2
+    assert "takes no query" in capsys.readouterr().err

@@ -19,6 +19,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
+from newsmon.mocksite import ACTORS as DEMO_ACTORS
 from pipelines.translate import argos
 from search.article import Article
 from search.store import SQLiteStore
@@ -38,6 +39,7 @@ class Served:
     db: Path
     shots: Path
     evil_id: str
+    leak_story: str  # the demo's leak story, which officials and advocates respond to
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +47,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, argos_packages: ArgosPackag
     root = tmp_path_factory.mktemp("web")
     argos.install_file(argos.ArgosDirs(root / "data" / "argos-packages", root / "data" / "argos-home"),
                        argos_packages.ru_en)
-    with open_world(root) as world:
+    with open_world(root, NEWSMON_ACTORS=str(DEMO_ACTORS)) as world:
         server = None
         try:
             world.newsmon("crawl", *SITES, "--progress", "0", timeout=300)
@@ -53,7 +55,9 @@ def served(tmp_path_factory: pytest.TempPathFactory, argos_packages: ArgosPackag
             evil = Article(canonical_url=EVIL_URL, outlet="kolokol", edition="en", language="en",
                            published="2026-11-22T09:00:00Z", title=EVIL_TITLE, body=EVIL_BODY)
             store.upsert([evil])
+            leak = store.story_of_url(world.sites["kolokol"].url + "/news/2026/11/19/leak-video")
             store.close()
+            assert leak, "the leak story was not crawled"
             server = subprocess.Popen(
                 [sys.executable, "-m", "newsmon.cli", "serve", "--port", "0"],
                 stdout=subprocess.PIPE, text=True, env=world.env)
@@ -62,7 +66,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, argos_packages: ArgosPackag
             assert match, f"the server did not start: {line!r}"
             shots = Path(os.environ.get("NEWSMON_TEST_ARTIFACTS") or root / "screenshots")
             shots.mkdir(parents=True, exist_ok=True)
-            yield Served(match.group(1).rstrip("/"), world.env, world.db, shots, evil.id)
+            yield Served(match.group(1).rstrip("/"), world.env, world.db, shots, evil.id, leak)
         finally:
             if server is not None:
                 server.terminate()
@@ -132,6 +136,35 @@ def test_article_side_by_side_and_its_story_timeline(page, served: Served):
     assert page.locator("#timeline circle.earliest").count() == 1
     assert page.locator(".timeline-list li.earliest .badge").inner_text() == "earliest report"
     page.screenshot(path=served.shots / "story.png", full_page=True)
+
+
+def test_who_responded_to_the_story_and_an_actor_page(page, served: Served):
+    page.goto(served.url + f"/story/{served.leak_story}")
+    panel = page.locator("#responses")
+    panel.scroll_into_view_if_needed()
+    assert panel.get_attribute("open") is not None  # open when someone responded
+    kinds = [k.strip() for k in panel.locator(".speaker-entry > h3 .kind").all_inner_texts()]
+    assert len(kinds) >= 4 and kinds[0] == "official" and "person" in kinds
+    assert kinds.index("official") < kinds.index("person")  # officials first
+    languages = {t.split("·")[1].strip() for t in panel.locator(".reports a[href^='/article/']")
+                 .all_inner_texts()}
+    assert {"ru", "en", "nb"} <= languages
+    page.screenshot(path=served.shots / "story-responses.png", full_page=True)
+    panel.locator("summary").click()  # the panel folds away and opens again
+    assert panel.get_attribute("open") is None
+    panel.locator("summary").click()
+    panel.locator("a.actor").first.click()
+    page.wait_for_selector("#timeline svg")
+    assert page.locator("h1 .kind").inner_text() == "official"
+    assert page.locator("#timeline circle").count() >= 1
+    assert page.locator("#timeline circle.earliest").count() >= 1
+    assert page.locator("li.statement").count() >= 1
+    assert page.locator("#watch-actor button").is_visible()
+    page.screenshot(path=served.shots / "actor.png", full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=served.shots / "actor-phone.png", full_page=True)
+    page.locator("li.statement .reports a[href^='/article/']").first.click()
+    page.wait_for_selector(".side-by-side")  # the report's article
 
 
 def test_save_a_search_read_its_feed_and_get_a_webhook_alert(page, served: Served):

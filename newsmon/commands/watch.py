@@ -6,6 +6,7 @@ import argparse
 
 from newsmon import watch
 from newsmon.commands.arguments import add_filter_arguments
+from newsmon.commands.statements import statement_lines
 from newsmon.context import Context
 from newsmon.render import as_json, one_line
 from search.errors import NotFound
@@ -17,7 +18,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     add = sub.add_parser("add", help="save a search under a name (replaces one of that name)")
     add.add_argument("name")
-    add.add_argument("query", help='same syntax as `newsmon search`')
+    add.add_argument("query", nargs="?", default="",
+                     help="same syntax as `newsmon search` (not with --actor)")
+    add.add_argument("--actor", default="",
+                     help="watch this actor's new statements instead (id or any name, see"
+                          " `newsmon actors`)")
     add_filter_arguments(add)
     add.add_argument("--webhook", default="", help="POST new matches as JSON to this http(s) URL")
     add.set_defaults(handler=add_search)
@@ -41,9 +46,10 @@ def add_search(args: argparse.Namespace, ctx: Context) -> int:
     saved = watch.save(ctx, watch.SavedSearch(
         name=args.name, query=args.query, outlets=args.outlet, languages=args.language,
         date_from=args.date_from, date_to=args.date_to, cross_lingual=args.cross_lingual,
-        webhook=args.webhook,
+        webhook=args.webhook, actor=args.actor,
     ))
-    print(f"saved search {saved.name!r}: {saved.query}", file=ctx.out)
+    what = f"new statements of {saved.actor}" if saved.actor else saved.query
+    print(f"saved search {saved.name!r}: {what}", file=ctx.out)
     return 0
 
 
@@ -55,7 +61,9 @@ def list_searches(args: argparse.Namespace, ctx: Context) -> int:
         return 0
     for row in rows:
         hook = f" → {one_line(row['webhook'])}" if row["webhook"] else ""
-        print(f"{one_line(row['name'])}: {one_line(row['query'])}{hook}"
+        actor = row["options"].get("actor")
+        what = f"statements of {one_line(actor)}" if actor else one_line(row["query"])
+        print(f"{one_line(row['name'])}: {what}{hook}"
               f" ({row['seen']} reported, last run {row['last_run'] or 'never'},"
               f" {row['undelivered']} undelivered)", file=ctx.out)
     return 0
@@ -78,6 +86,9 @@ def run_searches(args: argparse.Namespace, ctx: Context) -> int:
             continue
         print(f"{one_line(report.name)}: {len(report.new)} new", file=ctx.out)
         for item in report.new:
+            if report.actor:
+                print("\n".join(statement_lines(item, indent="  ")), file=ctx.out)
+                continue
             print(f"  {(item['published'] or '')[:10] or 'no date'} {item['outlet']}"
                   f" [{item['language']}] {one_line(item['title'])}  {one_line(item['url'])}",
                   file=ctx.out)

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import jinja2
 from fastapi import Depends, FastAPI, Form, Query, Request
+from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -43,7 +44,9 @@ class SavedSearchIn(BaseModel):
     """A saved search as the API accepts it."""
 
     name: str = Field(min_length=1, max_length=80)
-    q: str = Field(min_length=1, max_length=1000)
+    q: str = Field(default="", max_length=1000, description="a query, unless actor is given")
+    actor: str = Field(default="", max_length=200,
+                       description="watch this actor's new statements instead of a query")
     outlet: list[str] = []
     language: list[str] = []
     date_from: date | None = None
@@ -54,6 +57,13 @@ class SavedSearchIn(BaseModel):
 
 # an empty date box in the search form means no date filter
 OptionalDate = Annotated[date | None, BeforeValidator(lambda value: value or None)]
+SinceDate = Annotated[OptionalDate, Query(description="first reported on or after YYYY-MM-DD")]
+ActorRef = Annotated[str, PathParam(max_length=200,
+                                    description="actor id, or any name or role of it")]
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
 
 
 def search_params(
@@ -99,6 +109,7 @@ def create_app(ctx: Context, *, token: str = "", hosts: list[str] | None = None)
     env.filters["day"] = lambda value: (value or "")[:10] or "no date"
     templates = Jinja2Templates(env=env)
     app.state.page_size = int(ctx.config.section("web")["page_size"])
+    speakers = app.state.speakers = views.Speakers(ctx)
 
     def page(request: Request, name: str, status: int = 200, **values: Any) -> HTMLResponse:
         return templates.TemplateResponse(
@@ -132,8 +143,29 @@ def create_app(ctx: Context, *, token: str = "", hosts: list[str] | None = None)
 
     @app.get("/story/{story_id}", include_in_schema=False)
     def story_page(request: Request, story_id: str) -> HTMLResponse:
-        return page(request, "story.html", **views.story_view(ctx, story_id),
+        return page(request, "story.html", **views.story_view(ctx, story_id, speakers),
                     json_url=f"/api/story/{story_id}")
+
+    @app.get("/actors", include_in_schema=False)
+    def actors_page(request: Request) -> HTMLResponse:
+        return page(request, "actors.html", actors=views.actors_view(speakers),
+                    json_url="/api/actors")
+
+    @app.get("/actors/{actor}", include_in_schema=False)
+    def actor_page(request: Request, actor: ActorRef, since: SinceDate = None) -> HTMLResponse:
+        view = views.actor_view(speakers, actor, _iso(since))
+        query = f"?since={since.isoformat()}" if since else ""
+        return page(request, "actor.html", **view,
+                    json_url=f"/api/actors/{view['actor']['id']}{query}")
+
+    @app.post("/actors/{actor}/watch", include_in_schema=False)
+    def watch_actor_form(request: Request, actor: ActorRef, name: Annotated[str, Form()],
+                         csrf: Annotated[str, Form()] = "",
+                         webhook: Annotated[str, Form()] = "") -> Response:
+        _check_csrf(request, csrf)
+        watch.save(ctx, watch.SavedSearch(name=name.strip(), query="", actor=actor,
+                                          webhook=webhook.strip()), speakers.engine)
+        return RedirectResponse("/saved", status_code=303)
 
     @app.get("/saved", include_in_schema=False)
     def saved_page(request: Request) -> HTMLResponse:
@@ -188,7 +220,16 @@ def create_app(ctx: Context, *, token: str = "", hosts: list[str] | None = None)
 
     @app.get("/api/story/{story_id}", tags=["read"], summary="A story's articles, earliest first")
     def api_story(story_id: str) -> schema.Story:
-        return views.story_json(views.story_view(ctx, story_id))
+        return views.story_json(views.story_view(ctx, story_id, speakers))
+
+    @app.get("/api/actors", tags=["statements"], summary="The watched actors, officials first")
+    def api_actors() -> list[schema.ActorSummary]:
+        return views.actors_view(speakers)
+
+    @app.get("/api/actors/{actor}", tags=["statements"],
+             summary="An actor (id or any name) and its statements, oldest first, with reports")
+    def api_actor(actor: ActorRef, since: SinceDate = None) -> schema.ActorPage:
+        return views.actor_json(views.actor_view(speakers, actor, _iso(since)))
 
     @app.get("/api/saved", tags=["saved searches"])
     def api_saved() -> list[schema.Saved]:
@@ -200,7 +241,12 @@ def create_app(ctx: Context, *, token: str = "", hosts: list[str] | None = None)
             q=body.q, outlet=body.outlet, language=body.language,
             date_from=body.date_from.isoformat() if body.date_from else None,
             date_to=body.date_to.isoformat() if body.date_to else None, cross=body.cross)
-        saved = watch.save(ctx, params.saved(body.name, body.webhook))
+        if body.actor:
+            saved = watch.save(ctx, watch.SavedSearch(name=body.name, query=body.q,
+                                                      actor=body.actor, webhook=body.webhook),
+                               speakers.engine)
+        else:
+            saved = watch.save(ctx, params.saved(body.name, body.webhook))
         return views.saved_json(ctx.store.saved_search(saved.name) or {})
 
     @app.get("/api/saved/{name}", tags=["saved searches"])
@@ -218,7 +264,8 @@ def create_app(ctx: Context, *, token: str = "", hosts: list[str] | None = None)
              response_class=Response, responses={200: {"content": {"application/atom+xml": {}}}})
     def atom_feed(request: Request, name: str) -> Response:
         saved = watch.load(ctx, name)
-        entries = views.feed_entries(ctx, saved)
+        entries = (views.statement_feed_entries(speakers, saved) if saved.actor
+                   else views.feed_entries(ctx, saved))
         body = env.get_template("feed.atom").render(
             saved=saved, entries=entries, base=str(request.base_url).rstrip("/"),
             updated=entries[0]["updated"] if entries else "1970-01-01T00:00:00Z")

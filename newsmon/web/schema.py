@@ -77,12 +77,85 @@ class ArticlePage(Article):
 
 
 @dataclass
+class Report:
+    """One article that carries a statement."""
+
+    article_id: str
+    kind: str  # direct | reported
+    speaker_name: str  # the words that named the speaker in this article
+    text: str  # as written in the article
+    translation: str  # into the pivot language, when the article has one
+    outlet: str
+    language: str
+    published: str | None
+    url: str
+    title: str
+    first_report: bool
+    link: str | None = None  # the source URL when it is http(s)
+
+
+@dataclass
+class Statement:
+    id: str
+    speaker: str  # actor id, or the name as written
+    speaker_actor: str
+    speaker_name: str
+    kind: str  # of its first report
+    text: str
+    translation: str
+    first_published: str | None
+    outlets: list[str]
+    languages: list[str]
+    reports: list[Report]
+
+
+@dataclass
+class Response:
+    """One speaker's statements about a story."""
+
+    speaker: str
+    name: str
+    kind: str  # an actor's kind, or "unwatched"
+    parent: str
+    first_published: str | None
+    actor: bool  # a watched actor (has an actor page)
+    statements: list[Statement]
+
+
+@dataclass
 class Story:
     story_id: str
     earliest: str | None
     outlets: list[str]
     languages: list[str]
     articles: list[Member]
+    responses: list[Response] = field(default_factory=list)  # officials first
+    responses_note: str = ""  # why there are none to show, when it is not that nobody spoke
+
+
+@dataclass
+class ActorSummary:
+    id: str
+    kind: str
+    name: str
+    parent: str
+    statements: int
+
+
+@dataclass
+class ActorPage:
+    id: str
+    kind: str
+    name: str
+    parent: str
+    parent_name: str
+    names: dict[str, list[str]]  # language -> names and aliases
+    roles: dict[str, list[str]]  # language -> role phrases
+    members: list[str]  # actors whose parent this is
+    since: str | None
+    outlets: list[str]
+    languages: list[str]
+    statements: list[Statement]  # oldest first
 
 
 @dataclass

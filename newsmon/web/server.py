@@ -47,6 +47,11 @@ def run_server(ctx: Context, *, host: str | None = None, port: int | None = None
     shown = f"[{host}]" if family == socket.AF_INET6 else host
     hosts = None if token else sorted({"127.0.0.1", "localhost", "::1", "[::1]", host})
     app = create_app(ctx, token=token, hosts=hosts)
+    try:
+        app.state.speakers.load()
+    except BaseException:
+        sock.close()
+        raise
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
     server = uvicorn.Server(config)
     auth = " (access token required)" if token else ""

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import threading
 from dataclasses import dataclass, field
 from itertools import zip_longest
 from typing import Any, Literal
 from urllib.parse import urlencode
 
 from newsmon import render, watch
+from newsmon.commands import statements as statement_commands
 from newsmon.context import Context
 from newsmon.web import charts
 from newsmon.web.safety import safe_link
@@ -162,8 +164,9 @@ def _paragraphs(text: str) -> list[str]:
     return [p.strip() for p in text.split("\n\n") if p.strip()]
 
 
-def story_view(ctx: Context, story_id: str) -> dict[str, Any]:
-    """How a story travelled: its articles in time order, the earliest marked, on a timeline."""
+def story_view(ctx: Context, story_id: str, speakers: Speakers | None = None) -> dict[str, Any]:
+    """How a story travelled: its articles in time order, the earliest marked, on a timeline;
+    with ``speakers``, who responded to it too."""
     store = ctx.store
     store.dedup_index()  # a store that never ran dedup has no story tables yet
     live = store.resolve_story(story_id)
@@ -183,7 +186,18 @@ def story_view(ctx: Context, story_id: str) -> dict[str, Any]:
         "outlets": sorted({m["outlet"] for m in members}),
         "languages": sorted({m["language"] for m in members}),
         "timeline": charts.timeline(members),
+        **_story_responses(speakers, story_id),
     }
+
+
+def _story_responses(speakers: Speakers | None, story_id: str) -> dict[str, Any]:
+    if speakers is None:
+        return {"responses": [], "responses_note": ""}
+    try:
+        return {"responses": responses_view(speakers, story_id), "responses_note": ""}
+    except NotFound:  # Elasticsearch without its statements index yet: the story still shows
+        return {"responses": [], "responses_note": "statements are not in the search index yet:"
+                                                    " run `newsmon index sync`"}
 
 
 def story_json(view: dict[str, Any]) -> dict[str, Any]:
@@ -191,6 +205,7 @@ def story_json(view: dict[str, Any]) -> dict[str, Any]:
         "story_id": view["story_id"], "earliest": view["earliest"],
         "outlets": view["outlets"], "languages": view["languages"],
         "articles": [_member_json(m) for m in view["members"]],
+        "responses": view["responses"], "responses_note": view["responses_note"],
     }
 
 
@@ -212,7 +227,119 @@ def feed_entries(ctx: Context, saved: watch.SavedSearch, limit: int = 50) -> lis
     stored = ctx.store.first_seen([h.id for h in hits])
     entries = []
     for hit in hits:
-        updated = stored.get(hit.id) or hit.published or "1970-01-01T00:00:00Z"
-        entries.append({"hit": hit, "updated": updated, "link": safe_link(hit.url)})
+        title = hit.title + (f" — {hit.translated_title}" if hit.translated_title else "")
+        entries.append({
+            "id": f"urn:newsmon:article:{hit.id}", "title": title, "path": f"/article/{hit.id}",
+            "related": safe_link(hit.url),
+            "updated": stored.get(hit.id) or hit.published or "1970-01-01T00:00:00Z",
+            "published": hit.published, "author": hit.outlet, "category": hit.language,
+            "summary": render.plain(hit.snippet),
+        })
     entries.sort(key=lambda e: e["updated"], reverse=True)
     return entries
+
+
+# -- who said what: actor pages and the story's responses panel (issue #9 in the web app) ----------
+
+class Speakers:
+    """The statement engine (the actors; built once per app, on first use) and the place
+    statements are read from: the store, or Elasticsearch when ``index.url`` is set."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self._engine: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def engine(self) -> Any:
+        with self._lock:
+            if self._engine is None:
+                self._engine = statement_commands.engine_for(self.ctx)
+            return self._engine
+
+    @property
+    def source(self) -> Any:
+        return statement_commands.statement_source(self.ctx)
+
+    def load(self) -> None:
+        """Read the actor files now (``newsmon serve`` does, so a broken one stops it)."""
+        _ = self.engine
+
+
+def statement_record(statement: dict[str, Any]) -> dict[str, Any]:
+    """A statement as the pages and the API show it (``watch.statement_summary``), each report
+    with its source link when that is http(s)."""
+    record = watch.statement_summary(statement)
+    for report in record["reports"]:
+        report["link"] = safe_link(report["url"] or "")
+    return record
+
+
+def responses_view(speakers: Speakers, story_id: str) -> list[dict[str, Any]]:
+    """Who responded to a story, officials first (``StatementEngine.responses``)."""
+    entries = speakers.engine.responses(speakers.source, story_id)
+    return [{**{k: e[k] for k in ("speaker", "name", "kind", "parent", "first_published")},
+             "actor": e["kind"] != "unwatched",
+             "statements": [statement_record(s) for s in e["statements"]]} for e in entries]
+
+
+def actors_view(speakers: Speakers) -> list[dict[str, Any]]:
+    """The watched actors, officials first, with how many statements each has."""
+    from pipelines.statements.engine import RESPONSE_ORDER
+
+    counts = speakers.source.statement_counts()
+    actors = sorted(speakers.engine.actors.values(),
+                    key=lambda a: (RESPONSE_ORDER.get(a.kind, 3), a.name.casefold()))
+    return [{"id": a.id, "kind": a.kind, "name": a.name, "parent": a.parent,
+             "statements": counts.get(a.id, 0)} for a in actors]
+
+
+def actor_view(speakers: Speakers, actor_ref: str, since: str | None = None) -> dict[str, Any]:
+    """An actor (by id, or any name or role in any language), its statements oldest first with
+    every report, and a timeline of the reports (one lane per outlet)."""
+    engine = speakers.engine
+    actor = engine.actors[statement_commands.resolve_actor(engine, actor_ref)]
+    found = speakers.source.statements_for_actor(actor.id, since=since)
+    statements = [statement_record(s) for s in found]
+    points = [{"id": r["article_id"], "title": s["text"], "outlet": r["outlet"],
+               "language": r["language"] or "?", "published": r["published"],
+               "earliest": r["first_report"]}
+              for s in statements for r in s["reports"]]
+    parent = engine.actors.get(actor.parent)
+    return {
+        "actor": {"id": actor.id, "kind": actor.kind, "name": actor.name,
+                  "parent": actor.parent, "parent_name": parent.name if parent else "",
+                  "names": {k: list(v) for k, v in actor.names.items()},
+                  "roles": {k: list(v) for k, v in actor.roles.items()},
+                  "members": sorted(a.id for a in engine.actors.values() if a.parent == actor.id)},
+        "since": since,
+        "statements": statements,
+        "outlets": sorted({o for s in statements for o in s["outlets"]}),
+        "languages": sorted({lang for s in statements for lang in s["languages"]}),
+        "timeline": charts.timeline(points),
+    }
+
+
+def statement_feed_entries(speakers: Speakers, saved: watch.SavedSearch,
+                           limit: int = 50) -> list[dict[str, Any]]:
+    """An actor watch's feed: the actor's newest statements, each linked to its first report."""
+    view = actor_view(speakers, saved.actor)
+    entries = []
+    for s in reversed(view["statements"][-limit:]):
+        first = next((r for r in s["reports"] if r["first_report"]), s["reports"][0])
+        reach = f"{len(s['reports'])} report(s): {', '.join(s['outlets'])}" \
+                f" ({', '.join(s['languages'])})"
+        entries.append({
+            "id": f"urn:newsmon:statement:{s['id']}",
+            "title": f"{view['actor']['name']}: {s['text']}", "path": f"/article/{first['article_id']}",
+            "related": first["link"], "updated": s["first_published"] or "1970-01-01T00:00:00Z",
+            "published": s["first_published"], "author": first["outlet"],
+            "category": first["language"] or "",
+            "summary": " · ".join(p for p in (s["translation"], reach) if p),
+        })
+    return entries
+
+
+def actor_json(view: dict[str, Any]) -> dict[str, Any]:
+    return {**view["actor"], "since": view["since"], "outlets": view["outlets"],
+            "languages": view["languages"], "statements": view["statements"]}
