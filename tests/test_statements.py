@@ -9,7 +9,6 @@ import re
 
 import pytest
 from scrapy.exceptions import NotConfigured
-from scrapy.utils.test import get_crawler
 
 from crawler.items import Article
 from newsmon.cli import main
@@ -20,6 +19,7 @@ from pipelines.statements.pipeline import StatementsPipeline
 from search.article import Translation
 from search.errors import ActorError
 from search.store import SQLiteStore
+from tests.plugins.environment import newsmon_crawler
 
 
 @pytest.fixture(scope="module")
@@ -155,6 +155,16 @@ def test_two_officials_in_one_paragraph_keep_their_own_words(engine):
     assert [s for _, s, _ in speakers(engine, text, "ru")] == ["moskalkova", "peskov"]
 
 
+@pytest.mark.parametrize("text, language, expected", [
+    ('Peskov said: "It is a provocation by foreign agents." Osechkin said: "The videos are real and'
+     ' we have more of them."', "en", ["peskov", "osechkin"]),
+    ("Песков заявил: «Это провокация иностранных агентов.» Осечкин сказал: «Видео настоящие,"
+     " и у нас есть ещё».", "ru", ["peskov", "osechkin"]),
+])
+def test_two_quoted_speakers_in_one_paragraph_keep_their_own_words(engine, text, language, expected):
+    assert [s for _, s, _ in speakers(engine, text, language)] == expected
+
+
 def test_refusals_to_comment_are_not_statements(engine):
     assert speakers(engine, "The Investigative Committee declined to comment.", "en") == []
     assert speakers(engine, "В ФСИН не ответили на запрос.", "ru") == []
@@ -177,13 +187,6 @@ def _en_article(url="https://en.example/b", published="2026-11-20T15:00:00Z") ->
             ' not discuss them."')
     return Article(canonical_url=url, outlet="en_outlet", title="Kremlin", body=body,
                    language="en", published=published)
-
-
-@pytest.fixture
-def store(tmp_path) -> SQLiteStore:
-    store = SQLiteStore(tmp_path / "s.sqlite3")
-    yield store
-    store.close()
 
 
 def test_a_statement_reported_in_two_languages_is_one_statement(engine, store):
@@ -218,18 +221,14 @@ def test_reprocessing_and_rebuild_do_not_duplicate(engine, store):
 
 # -- pipeline -----------------------------------------------------------------------------------
 def test_pipeline_is_off_when_disabled(tmp_path):
-    crawler = get_crawler(settings_dict={"NEWSMON_STATEMENTS_ENABLED": False,
-                                         "NEWSMON_STORE_PATH": str(tmp_path / "x.sqlite3")})
+    crawler = newsmon_crawler(NEWSMON_STATEMENTS_ENABLED=False, NEWSMON_STORE_PATH=str(tmp_path / "x.sqlite3"))
     with pytest.raises(NotConfigured, match="NEWSMON_STATEMENTS_ENABLED"):
         StatementsPipeline.from_crawler(crawler)
 
 
 def test_pipeline_files_statements_of_stored_articles(tmp_path):
     path = tmp_path / "p.sqlite3"
-    crawler = get_crawler(settings_dict={
-        "NEWSMON_STATEMENTS_ENABLED": True, "NEWSMON_STORE_PATH": str(path),
-        "NEWSMON_STATEMENTS_ACTOR_DIRS": [], "NEWSMON_STATEMENTS_FUZZY_THRESHOLD": 80.0,
-        "NEWSMON_STATEMENTS_PIVOT": "en"})
+    crawler = newsmon_crawler(NEWSMON_STATEMENTS_ENABLED=True, NEWSMON_STORE_PATH=str(path))
     pipeline = StatementsPipeline.from_crawler(crawler)
     pipeline.open_spider()
     try:

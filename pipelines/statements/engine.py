@@ -15,6 +15,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz
 
+from crawler.config import DEFAULTS
 from pipelines.statements.actors import Actor, load_actors
 from pipelines.statements.extract import Found, StatementExtractor, _sentences, paragraphs
 from pipelines.statements.keys import Keyer, fold
@@ -31,7 +32,7 @@ RESPONSE_ORDER = {"official": 0, "body": 0, "ngo": 1, "person": 1, "media": 2}
 class StatementOptions:
     actor_dirs: tuple[str, ...] = ()
     fuzzy_threshold: float = DEFAULT_FUZZY_THRESHOLD
-    pivot: str = "en"
+    pivot: str = DEFAULTS["translate"]["pivot"]
     bundled: bool = True
 
 
@@ -39,7 +40,7 @@ class StatementEngine:
     """Actors, their mention index and the extractor, built once per crawl or command."""
 
     def __init__(self, actors: Iterable[Actor], fuzzy_threshold: float = DEFAULT_FUZZY_THRESHOLD,
-                 pivot: str = "en") -> None:
+                 pivot: str = DEFAULTS["translate"]["pivot"]) -> None:
         self.actors = {a.id: a for a in actors}
         self.keyer = Keyer()
         self.index = MentionIndex(self.actors.values(), self.keyer, fuzzy_threshold)

@@ -341,11 +341,16 @@ def _sentence_end(text: str, position: int) -> int:
     return match.end() if match else len(text)
 
 
+_SENTENCE_BREAK = re.compile(r"[.!?][\"»”“'’]*\s+")
+
+
 def _sentence_start(text: str, position: int) -> int:
-    cut = max(text.rfind(". ", 0, position), text.rfind("! ", 0, position),
-              text.rfind("? ", 0, position))
-    # a sentence end inside an open quote is not one
-    return 0 if cut < 0 else cut + 2
+    """Where the sentence holding ``position`` starts: after the last '. ', also when a closing
+    quote stands between the stop and the space ('… provocation." Osechkin said: "…')."""
+    start = 0
+    for match in _SENTENCE_BREAK.finditer(text, 0, position):
+        start = match.end()
+    return start
 
 
 def _sentences(text: str, language: str) -> list[tuple[int, int]]:

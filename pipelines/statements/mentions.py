@@ -15,10 +15,11 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
+from crawler.config import DEFAULTS
 from pipelines.statements.actors import Actor
 from pipelines.statements.keys import Keyer, Token
 
-DEFAULT_FUZZY_THRESHOLD = 80.0
+DEFAULT_FUZZY_THRESHOLD = float(DEFAULTS["statements"]["fuzzy_threshold"])  # measured: docs
 _FUZZY_MIN_LENGTH = 5  # shorter keys are too easy to confuse
 
 
