@@ -60,6 +60,12 @@ def _is_temporary(status: int) -> bool:
     return status == 429 or status >= 500
 
 
+def _is_denied(status: int, item: dict[str, Any]) -> bool:
+    """A bulk item refused for who is asking or the index's state, not for the document."""
+    kind = (item.get("error") or {}).get("type", "")
+    return status in (401, 403) or kind == "cluster_block_exception"
+
+
 def _reason(error: Any) -> str:
     """A short, single-line reason from an Elasticsearch error object."""
     if isinstance(error, dict):
@@ -463,6 +469,7 @@ class ElasticsearchBackend:
             else:
                 pending[article_id] = doc
         delay = self.retry_backoff
+        denied: dict[str, str] = {}
         for attempt in range(self.max_retries + 1):
             if not pending:
                 break
@@ -478,8 +485,12 @@ class ElasticsearchBackend:
                         f"the Elasticsearch index {target!r} does not exist:"
                         " run `newsmon index init`"
                     )
-                elif _is_temporary(status):
+                elif _is_temporary(status) and not _is_denied(status, result):
                     retry[article_id] = f"HTTP {status} {_reason(result.get('error'))}"
+                elif _is_denied(status, result):
+                    # not allowed now (credentials, a read-only or blocked index): the document
+                    # is fine, so it stays pending; retrying within seconds would not help
+                    denied[article_id] = f"HTTP {status} {_reason(result.get('error'))}"
                 else:
                     outcome.rejected[article_id] = _reason(result.get("error"))
             pending = {i: pending[i] for i in retry if i in pending}
@@ -489,7 +500,10 @@ class ElasticsearchBackend:
                          len(pending), next(iter(retry.values())), delay)
                 self._sleep(delay)
                 delay = min(delay * 2, MAX_BACKOFF)
-        outcome.temporary = {i: outcome.temporary[i] for i in pending}
+        outcome.temporary = {**{i: outcome.temporary[i] for i in pending}, **denied}
+        if denied:
+            log.warning("Elasticsearch refused %d documents (%s): they stay pending",
+                        len(denied), next(iter(denied.values())))
         return outcome
 
     def _bulk(self, target: str, docs: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:

@@ -371,3 +371,23 @@ def test_crawl_translate_pending_and_retranslate(
     after = {a.id: a for a in _stored(mock_world.db)}
     assert {after[a.id].translation("en").model_version for a in by_language["ru"]} == {"1.1"}
     assert {after[a.id].translation("en").model_version for a in by_language["nb"]} == {"1.0"}
+
+
+def test_a_programming_error_is_raised_not_recorded_per_article(argos_packages: ArgosPackages):
+    dirs = install(argos_packages.ru_en)
+    engine = engine_for(dirs, None, {})
+    tokenizer = engine._packages[("ru", "en")].tokenizer
+    real_encode, calls = tokenizer.encode, []
+
+    def encode(sentence: str):
+        calls.append(sentence)
+        raise TypeError("a bug, not a bad article")
+
+    tokenizer.encode = encode
+    try:
+        with pytest.raises(TypeError, match="a bug"):
+            ArticleTranslator(engine, ["en"]).translate_to(
+                [article(1, "ru"), article(2, "ru"), article(3, "ru")], "en")
+    finally:
+        tokenizer.encode = real_encode
+    assert len(calls) == 1  # not retried article by article
