@@ -11,7 +11,9 @@ from scrapy.settings import Settings
 
 from crawler.config import Config
 from crawler.outlets import load_outlets
+from crawler.spiders.outlet import error_name
 from search.errors import NewsmonError, NotFound
+from search.store import SQLiteStore
 
 
 class NothingFetched(NewsmonError):
@@ -75,6 +77,7 @@ def run_crawl(config: Config, outlet_ids: list[str], overrides: dict[str, Any] |
     unknown = [o for o in outlet_ids if o not in known]
     if unknown:
         raise NotFound(f"unknown outlet {', '.join(unknown)} (see `newsmon sources`)")
+    SQLiteStore(settings.get("NEWSMON_STORE_PATH")).close()  # unwritable: one line, before Scrapy
     logging.getLogger("scrapy.downloadermiddlewares.robotstxt").addFilter(_OneLineNetworkErrors())
     process = CrawlerProcess(settings)
     crawlers = []
@@ -125,5 +128,14 @@ def summary_lines(summary: CrawlSummary) -> list[str]:
         lines.append("  failed: " + ", ".join(f"{k} {v}" for k, v in errors.items()))
     retries = s.count("retry/count")
     if retries:
-        lines.append(f"  retried: {retries} requests")
+        reasons: dict[str, int] = {}
+        for reason, n in s.prefixed("retry/reason_count/").items():
+            code = reason.split(" ", 1)[0]
+            name = f"http_{code}" if code.isdigit() else error_name(reason)
+            reasons[name] = reasons.get(name, 0) + n
+        detail = ", ".join(f"{k} {v}" for k, v in sorted(reasons.items()))
+        lines.append(f"  retried: {retries} requests" + (f" ({detail})" if detail else ""))
+    if s.count("newsmon/retry_after/waited") or s.count("newsmon/retry_after/too_long"):
+        lines.append(f"  Retry-After: waited {s.count('newsmon/retry_after/waited')} times,"
+                     f" {s.count('newsmon/retry_after/too_long')} asked too long a wait")
     return lines

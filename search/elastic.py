@@ -251,8 +251,11 @@ class ElasticsearchBackend:
         )
 
     def ping(self) -> None:
-        """Raise BackendUnavailable unless the server answers (one try, no backoff)."""
-        self._call(self.client.info, retries=0)
+        """Raise BackendUnavailable unless the server answers (one try, no backoff).
+
+        An index-level request (HEAD on the alias), not ``GET /``: credentials scoped to
+        newsmon's indices have no cluster privilege to read the root endpoint."""
+        self._call(self.client.indices.exists, index=self.name, retries=0)
 
     # -- index layout: template, alias, versions ---------------------------------------------
     @property
@@ -329,14 +332,31 @@ class ElasticsearchBackend:
         kwargs: dict[str, Any] = {"index": index, "mappings": mappings}
         if with_alias:
             kwargs["aliases"] = {self.name: {}}
-        self._call(self.client.indices.create, **kwargs)
+        try:  # not idempotent: a blind retry after a timeout fails as "already exists"
+            self._call(self.client.indices.create, retries=0, **kwargs)
+        except BackendUnavailable:
+            if not self._settled(lambda: self._call(self.client.indices.exists, index=index)):
+                raise
         return index
+
+    def _settled(self, done: Callable[[], Any]) -> bool:
+        """After a failed non-idempotent call: did Elasticsearch carry it out anyway? Asks
+        (idempotent reads, retried) instead of repeating the call."""
+        try:
+            return bool(done())
+        except BackendUnavailable:
+            return False
 
     def init_index(self) -> dict[str, Any]:
         """Create the template, the first index and its alias; or bring the live mapping up to
-        date where Elasticsearch allows (new fields). Safe to run any number of times."""
-        self.put_template()
+        date where Elasticsearch allows (new fields). Safe to run any number of times.
+
+        When the live index already has this mapping nothing is written, not even the
+        template, so a running setup needs no cluster privilege (``manage_index_templates``)."""
         live = self.alias_target()
+        if live is not None and self.live_meta(live).get("mapping_hash") == self.mapping_hash():
+            return {"action": "unchanged", "index": live, "alias": self.name}
+        self.put_template()
         if live is None:
             self._alias_missing_or_index()
             version = max(self.versions(), default=0) + 1
@@ -364,30 +384,55 @@ class ElasticsearchBackend:
         return {"action": "updated", "index": live, "alias": self.name}
 
     def reindex(self, source: str, dest: str) -> dict[str, Any]:
-        """Copy every document; external versions make a second pass copy only newer ones."""
-        answer = self._call(
-            self.client.options(request_timeout=LONG_TIMEOUT).reindex,
+        """Copy every document; external versions make a second pass copy only newer ones.
+
+        Started as a task and polled: a client timeout never starts a second copy (a retried
+        ``_reindex`` would run twice), and polling a task is safe to repeat."""
+        started = self._call(
+            self.client.reindex, retries=0,
             source={"index": source},
             dest={"index": dest, "version_type": "external"},
             conflicts="proceed",
             refresh=True,
-            wait_for_completion=True,
+            wait_for_completion=False,
         )
-        body = answer.body if hasattr(answer, "body") else answer
+        started = started.body if hasattr(started, "body") else started
+        if "task" not in started:  # a server that ran it at once
+            body = started
+        else:
+            body = self._wait_for_task(str(started["task"]))
         if body.get("failures"):
             first = body["failures"][0]
             raise BackendUnavailable(f"reindex {source} -> {dest} failed: {_reason(first.get('cause', first))}")
         return body
 
+    def _wait_for_task(self, task_id: str) -> dict[str, Any]:
+        deadline = time.monotonic() + LONG_TIMEOUT
+        while True:
+            answer = self._call(self.client.tasks.get, task_id=task_id,
+                                wait_for_completion=True, timeout="30s")
+            answer = answer.body if hasattr(answer, "body") else answer
+            if answer.get("completed"):
+                if answer.get("error"):
+                    raise BackendUnavailable(f"task {task_id} failed: {_reason(answer['error'])}")
+                return answer.get("response") or {}
+            if time.monotonic() > deadline:
+                raise BackendUnavailable(f"task {task_id} did not finish in {LONG_TIMEOUT:.0f}s")
+
     def swap_alias(self, old: str, new: str) -> None:
-        """Point the alias at ``new`` in one atomic request: searches never see no index."""
-        self._call(
-            self.client.indices.update_aliases,
-            actions=[
-                {"remove": {"index": old, "alias": self.name}},
-                {"add": {"index": new, "alias": self.name}},
-            ],
-        )
+        """Point the alias at ``new`` in one atomic request: searches never see no index.
+        Not retried blindly: after a failure the alias is read to see whether it moved."""
+        try:
+            self._call(
+                self.client.indices.update_aliases, retries=0,
+                actions=[
+                    {"remove": {"index": old, "alias": self.name}},
+                    {"add": {"index": new, "alias": self.name}},
+                ],
+            )
+        except BackendUnavailable:
+            if not self._settled(lambda: self.alias_target() == new):
+                raise
 
     def delete_index(self, index: str) -> None:
         if index == self.alias_target():

@@ -85,6 +85,8 @@ class FaultProxy:
     ssl_context: ssl.SSLContext | None = None
     failures: list[tuple[str, int]] = field(default_factory=list)  # (path part, status)
     item_failures: list[tuple[int, str]] = field(default_factory=list)  # bulk item errors
+    # (method, path part, status): forwarded, then answered with status (done, answer lost)
+    lost_answers: list[tuple[str, str, int]] = field(default_factory=list)
     requests: list[tuple[str, str, int, dict[str, str], bytes]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -137,6 +139,13 @@ class FaultProxy:
         out_headers = {k: v for k, v in response.getheaders()
                        if k.lower() not in ("content-length", "transfer-encoding", "connection")}
         connection.close()
+        for n, (verb, part, status) in enumerate(self.lost_answers):
+            if verb == method and part in path:
+                del self.lost_answers[n]
+                return status, {"Content-Type": "application/json",
+                                "X-Elastic-Product": "Elasticsearch"}, json.dumps(
+                    {"error": {"type": "timeout", "reason": "injected: answer lost"},
+                     "status": status}).encode()
         if "_bulk" in path and self.item_failures and response.status == 200:
             answer = json.loads(payload)
             status, kind = self.item_failures.pop(0)
@@ -385,6 +394,42 @@ def test_a_document_not_allowed_now_stays_pending_not_quarantined(proxy, index_n
         assert len(proxy.bulk_requests()) == 1 and sleeps == []  # not retried blindly
     finally:
         backend.drop()
+
+
+def test_an_index_created_though_its_answer_was_lost_is_not_created_twice(proxy, index_name):
+    sleeps: list[float] = []
+    backend = through(proxy, index_name, sleeps, max_retries=3)
+    try:
+        proxy.lost_answers.append(("PUT", f"/{index_name}-v1", 504))
+        assert backend.init_index()["action"] == "created"
+        creates = [r for r in proxy.requests if r[0] == "PUT" and r[1].startswith(f"/{index_name}-v1")]
+        assert len(creates) == 1  # asked whether it exists, not created again
+        assert backend.alias_target() == f"{index_name}-v1"
+    finally:
+        backend.drop()
+
+
+def test_a_migration_whose_alias_swap_answer_was_lost_reindexes_once(proxy, index_name, store):
+    backend = through(proxy, index_name, max_retries=3)
+    try:
+        backend.init_index()
+        store.upsert(make_articles(20))
+        assert sync_pending(store, backend, 100).indexed == 20
+        proxy.lost_answers.append(("POST", "/_aliases", 504))
+        result = migrate(store, backend)
+        assert result["index"] == f"{index_name}-v2" and backend.alias_target() == f"{index_name}-v2"
+        assert len([r for r in proxy.requests if "_reindex" in r[1]]) == 1
+        assert len([r for r in proxy.requests if r[1].startswith("/_aliases")]) == 1
+        assert sorted(ids_in_index(backend)) == sorted(a.id for a in make_articles(20))
+    finally:
+        backend.drop()
+
+
+def test_ping_needs_no_cluster_privilege(proxy, index_name):
+    backend = through(proxy, index_name)
+    backend.ping()
+    assert [(method, path.split("?")[0]) for method, path, *_ in proxy.requests] == [
+        ("HEAD", f"/{index_name}")]
 
 
 # -- quarantine -------------------------------------------------------------------------------

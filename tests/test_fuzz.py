@@ -169,6 +169,8 @@ UNTRUSTED = st.text(alphabet=st.characters(codec="utf-8"), max_size=80) | st.sam
 
 @FAST
 @given(st.one_of(UNTRUSTED, st.lists(UNTRUSTED, max_size=4), st.integers(), st.none()))
+@example(["\t=cmd|' /C calc'!A0", "b"])  # a list cell: joined, each item cleaned, then guarded
+@example(["\r\n-1", "\x1b[2J"])
 def test_csv_cells_are_one_safe_line_never_a_formula(value: object):
     cell = csv_cell(value)
     assert not _UNSAFE.search(cell) and "\n" not in cell and "\t" not in cell

@@ -298,3 +298,7 @@ def test_the_summary_reports_the_failures(crawl: dict):
     text = "\n".join(summary_lines(CrawlSummary("hostile", crawl["stats"])))
     for word in ("timeout", "data_loss", "too_large", "http_500", "retried"):
         assert word in text
+    retried = next(line for line in text.splitlines() if "retried:" in line)
+    for reason in ("timeout 4", "data_loss 4", "http_429 1", "http_503 1", "http_502 1"):
+        assert reason in retried, retried
+    assert "Retry-After: waited 1 times" in text

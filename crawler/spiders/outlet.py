@@ -184,7 +184,12 @@ def failure_reason(failure: Failure) -> str | None:
     if failure.check(IgnoreRequest):
         message = str(failure.value)
         return next((name for text, name in _IGNORED if text in message), None)
-    name = failure.type.__name__
+    return error_name(failure.type.__name__)
+
+
+def error_name(exception_type: str) -> str:
+    """The summary's name for an exception type (``DownloadTimeoutError`` -> ``timeout``)."""
+    name = exception_type.rsplit(".", 1)[-1]
     return _ERROR_NAMES.get(name, name)
 
 
