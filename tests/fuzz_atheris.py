@@ -21,12 +21,12 @@ import atheris
 
 with atheris.instrument_imports():
     from crawler.outlets import parse_outlet
-    from pipelines.normalize.encoding import BinaryContent, decode_html
-    from search.errors import OutletError, QueryError
-    from pipelines.normalize.extract import NotAnArticle, extract_article
-    from newsmon.render import _UNSAFE, csv_cell
     from crawler.urls import canonicalize
+    from newsmon.render import _UNSAFE, csv_cell
+    from pipelines.normalize.encoding import BinaryContent, decode_html
+    from pipelines.normalize.extract import NotAnArticle, extract_article
     from search.elastic_query import compile_query
+    from search.errors import OutletError, QueryError
     from search.query import parse_query, to_fts5
 
 

@@ -19,13 +19,13 @@ from hypothesis import strategies as st
 from hypothesis.provisional import urls
 
 from crawler.outlets import parse_outlet
-from pipelines.normalize.encoding import BinaryContent, decode_html
-from search.errors import OutletError, QueryError
-from pipelines.normalize.extract import NotAnArticle, extract_article
-from newsmon.render import _UNSAFE, csv_cell, hit_lines, write_csv
 from crawler.urls import canonicalize
+from newsmon.render import _UNSAFE, csv_cell, hit_lines, write_csv
+from pipelines.normalize.encoding import BinaryContent, decode_html
+from pipelines.normalize.extract import NotAnArticle, extract_article
 from search.base import MARK_END, MARK_START, SearchHit
 from search.elastic_query import compile_query
+from search.errors import OutletError, QueryError
 from search.query import parse_query, to_fts5
 
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

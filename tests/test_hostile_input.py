@@ -27,9 +27,9 @@ from scrapy.utils.test import get_crawler
 
 from crawler.outlets import parse_outlet
 from crawler.spiderloader import spider_class
-from search.article import Article
 from newsmon.mocksite import hostile
 from newsmon.mocksite.server import MockSite
+from search.article import Article
 from search.base import MARK_END, MARK_START
 from search.store import SQLiteStore
 
@@ -73,7 +73,7 @@ def crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     started = time.monotonic()
     args = ["crawl", "hostile", "--json", "--progress", "0", "-s", "DOWNLOAD_TIMEOUT=3",
             "-s", "RETRY_TIMES=2", "-s", "LOG_LEVEL=INFO"]
-    process = subprocess.run([sys.executable, "-c", MEASURED_CLI, *args], env=env, text=True,
+    process = subprocess.run([sys.executable, "-c", MEASURED_CLI, *args], env=env, text=True, check=False,
                              capture_output=True, timeout=240)
     out, err = process.stdout, process.stderr
     seconds = time.monotonic() - started

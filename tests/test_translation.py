@@ -391,3 +391,23 @@ def test_a_programming_error_is_raised_not_recorded_per_article(argos_packages: 
     finally:
         tokenizer.encode = real_encode
     assert len(calls) == 1  # not retried article by article
+
+
+def test_a_batch_that_fails_with_a_bug_leaves_its_articles_pending(tmp_path: Path):
+    from scrapy.statscollectors import MemoryStatsCollector
+    from twisted.internet.defer import Deferred
+    from twisted.python.failure import Failure
+
+    stats = MemoryStatsCollector(newsmon_crawler())
+    settings = EngineSettings("cpu", "int8", 0, 1, 8, "en")
+    pipeline = TranslatePipeline(argos.ArgosDirs(tmp_path, tmp_path, ""), settings, ["en"],
+                                 str(tmp_path / "store.sqlite3"), stats=stats)
+    batch = [(article(1, "ru"), Deferred()), (article(2, "ru"), Deferred())]
+    try:
+        raise TypeError("a bug")
+    except TypeError:
+        failure = Failure()
+    pipeline._finished(failure, batch)
+    assert [a.translation("en").status for a, _ in batch] == ["pending", "pending"]
+    assert stats.get_value("newsmon/translate/internal_errors") == 1
+    assert all(waiting.called for _, waiting in batch)  # the items go on to the store

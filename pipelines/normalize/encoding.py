@@ -8,7 +8,6 @@ import re
 from charset_normalizer import from_bytes
 from w3lib.encoding import html_to_unicode, http_content_type_encoding, resolve_encoding
 
-
 # C0 controls other than whitespace: never text, and libxml2 stops parsing at them (the rest of
 # a page after one stray ESC or NUL would be lost)
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
