@@ -216,3 +216,51 @@ def test_a_read_only_store_is_one_line_and_untouched(read_only_folder: Path, tmp
     assert db.read_bytes() == before
     with sqlite3.connect(f"file:{db}?mode=ro&immutable=1", uri=True) as connection:
         assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_index_sync_killed_midway_then_rerun_loses_and_duplicates_nothing(
+        elasticsearch_url: str, index_name: str, tmp_path: Path):
+    from search.elastic import ElasticsearchBackend
+    from search.store import SQLiteStore
+    from tests.test_elastic import ids_in_index, make_articles
+
+    db = tmp_path / "store.sqlite3"
+    store = SQLiteStore(db)
+    articles_ = make_articles(400)
+    store.upsert(articles_)
+    store.close()
+    env = {**os.environ, "NEWSMON_DB": str(db), "NEWSMON_INDEX_URL": elasticsearch_url,
+           "NEWSMON_INDEX_NAME": index_name, "NEWSMON_CONFIG": "", "PYTHONPATH": str(ROOT)}
+    backend = ElasticsearchBackend(elasticsearch_url, name=index_name)
+    try:
+        backend.init_index()
+        sync = subprocess.Popen([sys.executable, "-m", "newsmon.cli", "index", "sync",
+                                 "--batch-size", "10"], env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 120
+        while sync.poll() is None and _synced(db) < 30:
+            assert time.monotonic() < deadline, "index sync made no progress"
+            time.sleep(0.02)
+        sync.send_signal(signal.SIGKILL)
+        sync.wait(timeout=30)
+        killed_at = _synced(db)
+        assert sync.returncode == -signal.SIGKILL and killed_at < len(articles_)
+        again = subprocess.run([sys.executable, "-m", "newsmon.cli", "index", "sync"], env=env,
+                               capture_output=True, text=True, timeout=300, check=False)
+        assert again.returncode == 0, again.stderr[-2000:]
+        assert _synced(db) == len(articles_)
+        in_index = ids_in_index(backend)
+        assert len(in_index) == len(set(in_index)) == len(articles_)
+        assert set(in_index) == {a.id for a in articles_}
+    finally:
+        backend.drop()
+        backend.close()
+
+
+def _synced(db: Path) -> int:
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1) as connection:
+            return connection.execute(
+                "SELECT count(*) FROM articles WHERE index_state = 'synced'").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0

@@ -34,6 +34,7 @@ from search.base import MARK_END, MARK_START
 from search.store import SQLiteStore
 
 ROOT = Path(__file__).resolve().parents[1]
+TIMEOUT, RETRY_TIMES = 5, 2  # seconds per request (the slow answer takes 30), and retries
 PEAK_RSS_LIMIT_MB = 900  # the crawl process, bombs included (a 1 GiB bomb inflated would exceed it)
 
 
@@ -71,8 +72,8 @@ def crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     env = {**os.environ, "NEWSMON_DB": str(db), "NEWSMON_OUTLETS": str(outlets),
            "NEWSMON_DATA_DIR": str(root / "data"), "NEWSMON_CONFIG": "", "PYTHONPATH": str(ROOT)}
     started = time.monotonic()
-    args = ["crawl", "hostile", "--json", "--progress", "0", "-s", "DOWNLOAD_TIMEOUT=3",
-            "-s", "RETRY_TIMES=2", "-s", "LOG_LEVEL=INFO"]
+    args = ["crawl", "hostile", "--json", "--progress", "0", "-s", f"DOWNLOAD_TIMEOUT={TIMEOUT}",
+            "-s", f"RETRY_TIMES={RETRY_TIMES}", "-s", "LOG_LEVEL=INFO"]
     process = subprocess.run([sys.executable, "-c", MEASURED_CLI, *args], env=env, text=True, check=False,
                              capture_output=True, timeout=240)
     out, err = process.stdout, process.stderr
@@ -141,9 +142,10 @@ DROPPED = {"script-only": "no-text", "empty-body": "unparsable-html",
            "html-as-octet-stream": "not-html", "html-as-plain-text": "not-html"}
 # page cases whose request fails: the reason named in the log line and counted in the stats,
 # and how many times the server saw the request (retries included)
-FAILED = {"body-50mb": ("too_large", 1), "body-50mb-no-length": ("too_large", 1),
-          "gzip-bomb": ("too_large", 1), "deflate-bomb": ("too_large", 1),
-          "gzip-not-gzip": ("bad_content_encoding", 1),
+# (None: once, or retried if a loaded machine made the first try time out)
+FAILED = {"body-50mb": ("too_large", None), "body-50mb-no-length": ("too_large", None),
+          "gzip-bomb": ("too_large", None), "deflate-bomb": ("too_large", None),
+          "gzip-not-gzip": ("bad_content_encoding", None),
           "fault-timeout": ("timeout", 3), "fault-never-answers": ("timeout", 3),
           "fault-reset-mid-body": ("data_loss", 3), "fault-short-body": ("data_loss", 3),
           "fault-5xx-always": ("http_500", 3)}
@@ -206,7 +208,10 @@ def test_failed_with_a_named_reason(crawl: dict, name: str):
     assert _fetch_outcome(crawl, name) is None  # nothing recorded: the next crawl tries again
     assert any(f"(article): {reason}" in line for line in _log_lines(crawl, name))
     assert crawl["stats"][f"newsmon/errors/article/{reason}"] >= 1
-    assert _hits(crawl, name) == requests
+    if requests is None:
+        assert 1 <= _hits(crawl, name) <= 1 + RETRY_TIMES
+    else:
+        assert _hits(crawl, name) == requests
 
 
 @pytest.mark.parametrize("name", sorted(DISCOVERY))
