@@ -10,6 +10,7 @@ here too, on the spider alone, so they fail without the fix whatever the crawl d
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -304,6 +305,8 @@ def test_the_summary_reports_the_failures(crawl: dict):
     for word in ("timeout", "data_loss", "too_large", "http_500", "retried"):
         assert word in text
     retried = next(line for line in text.splitlines() if "retried:" in line)
-    for reason in ("timeout 4", "data_loss 4", "http_429 1", "http_503 1", "http_502 1"):
+    for reason in ("data_loss 4", "http_429 1", "http_503 1", "http_502 1"):
         assert reason in retried, retried
+    # two cases time out twice each; a loaded machine may time out on more
+    assert int(re.search(r"timeout (\d+)", retried)[1]) >= 4, retried
     assert "Retry-After: waited 1 times" in text
