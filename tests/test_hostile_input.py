@@ -10,8 +10,8 @@ here too, on the spider alone, so they fail without the fix whatever the crawl d
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import subprocess
 import sys
 import time
