@@ -38,14 +38,10 @@ def explained_article(page: PageItem, *, min_words: int, max_bytes: int
         raise NotAnArticle("too-large", f"{len(page.body)} bytes")
     if not looks_like_html(page.content_type, page.body):
         raise NotAnArticle("not-html", page.content_type or "unknown type")
-<<<<<<< HEAD
-    html, encoding = decode_html(page.body, page.content_type or None)
-=======
     try:
-        html, _encoding = decode_html(page.body, page.content_type or None)
+        html, encoding = decode_html(page.body, page.content_type or None)
     except BinaryContent as exc:
         raise NotAnArticle("binary", str(exc)) from None
->>>>>>> 3cb7372 (Hostile input, faults and crashes (#14): review findings fixed with tests, a 65-case hostile corpus crawled once, HTTP faults, SIGKILL crash runs, disk full, property tests)
     extracted = extract_article(
         html, page.url, hints=page.hints, content_language=page.content_language,
         min_words=min_words,
