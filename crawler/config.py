@@ -48,6 +48,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "autothrottle": True,
         "autothrottle_target_concurrency": 2.0,
         "retry_times": 2,
+        "retry_after_max": 120.0,  # a longer Retry-After (429/503) is not waited for: the request fails
         "timeout": 30,
         "http_cache": False,
         "log_level": "WARNING",
@@ -174,6 +175,7 @@ class Config:
             "AUTOTHROTTLE_ENABLED": bool(crawl["autothrottle"]),
             "AUTOTHROTTLE_TARGET_CONCURRENCY": float(crawl["autothrottle_target_concurrency"]),
             "RETRY_TIMES": int(crawl["retry_times"]),
+            "NEWSMON_RETRY_AFTER_MAX": float(crawl["retry_after_max"]),
             "DOWNLOAD_TIMEOUT": int(crawl["timeout"]),
             "DOWNLOAD_MAXSIZE": int(crawl["max_page_bytes"]),
             "HTTPCACHE_ENABLED": bool(crawl["http_cache"]),

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import sqlite3
 import sys
-from typing import TextIO
+from typing import Any, TextIO
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
+from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import task
+from twisted.python.failure import Failure
 
 
 def progress_line(stats: dict, spider_name: str) -> str:
@@ -62,3 +65,36 @@ class CrawlProgress:
     def spider_closed(self, spider: Spider) -> None:
         if self._task is not None and self._task.running:
             self._task.stop()
+
+
+def store_unwritable(exc: BaseException) -> bool:
+    """True for SQLite's errors that no retry of this item can fix: disk full, read-only file
+    or folder, I/O error."""
+    if not isinstance(exc, sqlite3.OperationalError):
+        return False
+    text = str(exc).lower()
+    return any(words in text for words in ("disk is full", "readonly", "read-only",
+                                           "disk i/o error", "unable to open database"))
+
+
+class StoreGuard:
+    """Stop the crawl at the first write the store refuses (disk full, read-only), instead of
+    fetching pages that cannot be kept. What was committed stays; what was not is fetched
+    again by the next crawl (the fetch log records only stored pages)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StoreGuard:
+        guard = cls(crawler)
+        crawler.signals.connect(guard.item_error, signal=signals.item_error)
+        return guard
+
+    def item_error(self, item: Any, response: Any, spider: Spider, failure: Failure) -> None:
+        if not store_unwritable(failure.value) or self.crawler.engine is None:
+            return
+        stats = self.crawler.stats
+        if stats.get_value("newsmon/store/unwritable") is None:
+            stats.set_value("newsmon/store/unwritable", " ".join(str(failure.value).split()))
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="store_unwritable"))

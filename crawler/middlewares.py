@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
+from scrapy.utils.defer import maybe_deferred_to_future
 
 from crawler.items import Article
 from search.store import SQLiteStore
+
+
+class Skipped(IgnoreRequest):
+    """A request newsmon skips on purpose (already fetched, not modified): not a failure."""
 
 
 def _utc_now() -> datetime:
@@ -57,7 +64,7 @@ class IncrementalMiddleware:
         fetched_at = datetime.fromisoformat(seen["fetched_at"].replace("Z", "+00:00"))
         if self.recheck_after is None or _utc_now() - fetched_at < self.recheck_after:
             self.stats.inc_value("newsmon/incremental/skipped_known")
-            raise IgnoreRequest(f"already fetched: {request.url}")
+            raise Skipped(f"already fetched: {request.url}")
         self.stats.inc_value("newsmon/incremental/rechecked")
         if seen["etag"]:
             request.headers.setdefault(b"If-None-Match", seen["etag"].encode("latin-1"))
@@ -68,7 +75,7 @@ class IncrementalMiddleware:
         if request.meta.get("newsmon_kind") == "article" and response.status == 304:
             self.stats.inc_value("newsmon/incremental/not_modified")
             self._record(request, request.url, response, "not-modified")
-            raise IgnoreRequest(f"not modified: {request.url}")
+            raise Skipped(f"not modified: {request.url}")
         if request.meta.get("newsmon_kind") == "article" and response.status in (404, 410):
             self._record(request, request.url, response, f"gone:{response.status}")
         return response
@@ -101,3 +108,54 @@ class IncrementalMiddleware:
 
     def spider_closed(self, spider: Spider) -> None:
         self.store.close()
+
+
+def retry_after_seconds(value: bytes | None, now: datetime | None = None) -> float | None:
+    """Seconds a ``Retry-After`` header asks to wait (delay-seconds or an HTTP date); None if
+    absent or unreadable."""
+    if not value:
+        return None
+    text = value.decode("latin-1").strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or _utc_now())).total_seconds())
+
+
+class RetryAfterMiddleware(RetryMiddleware):
+    """Scrapy's retries, but a 429 or 503 with ``Retry-After`` is retried only after that wait.
+
+    A server that asks for more than ``NEWSMON_RETRY_AFTER_MAX`` seconds is not retried in
+    this crawl (the request fails as ``http_429``/``http_503``, counted).
+    """
+
+    def __init__(self, settings: Any, max_wait: float) -> None:
+        super().__init__(settings)
+        self.max_wait = max_wait
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
+        middleware = cls(crawler.settings, crawler.settings.getfloat("NEWSMON_RETRY_AFTER_MAX"))
+        middleware.crawler = crawler
+        return middleware
+
+    async def process_response(self, request: Request, response: Response,
+                               spider: Spider | None = None) -> Request | Response:
+        wait = None
+        if response.status in (429, 503) and not request.meta.get("dont_retry", False):
+            wait = retry_after_seconds(response.headers.get(b"Retry-After"))
+        stats = self.crawler.stats
+        if wait is not None and wait > self.max_wait:
+            stats.inc_value("newsmon/retry_after/too_long")
+            return response
+        if wait:
+            from twisted.internet import reactor, task  # the running reactor, not a default one
+
+            stats.inc_value("newsmon/retry_after/waited")
+            await maybe_deferred_to_future(task.deferLater(reactor, wait, lambda: None))
+        return super().process_response(request, response)

@@ -36,12 +36,16 @@ DEFAULT_DROPITEM_LOG_LEVEL = "INFO"
 HTTPCACHE_POLICY = "scrapy.extensions.httpcache.RFC2616Policy"
 
 DOWNLOADER_MIDDLEWARES = {
+    # retries that honour Retry-After, in place of Scrapy's plain RetryMiddleware
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.RetryAfterMiddleware": 550,
     # skip article URLs already stored; conditional requests when re-checking them
     "crawler.middlewares.IncrementalMiddleware": 560,
 }
 
 EXTENSIONS = {
     "crawler.extensions.CrawlProgress": 500,
+    "crawler.extensions.StoreGuard": 510,
 }
 
 ITEM_PIPELINES = {

@@ -17,12 +17,17 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def canonicalize(url: str, base: str | None = None) -> str:
-    """Absolute, lower-case scheme and host, no default port, fragment or tracking parameters."""
+    """Absolute, lower-case scheme and host, no default port, fragment or tracking parameters.
+
+    Raises ValueError for a URL that cannot be parsed (a broken IPv6 literal, a bad port).
+    """
     if base:
         url = urljoin(base, url.strip())
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower().rstrip(".")
+    if ":" in host:  # an IPv6 literal keeps its brackets
+        host = f"[{host}]"
     if parts.port and parts.port != _DEFAULT_PORTS.get(scheme):
         host = f"{host}:{parts.port}"
     path = parts.path or "/"

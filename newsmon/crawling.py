@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,7 +11,21 @@ from scrapy.settings import Settings
 
 from crawler.config import Config
 from crawler.outlets import load_outlets
-from search.errors import NotFound
+from crawler.spiders.outlet import error_name
+from search.errors import NewsmonError, NotFound
+from search.store import SQLiteStore
+
+
+class NothingFetched(NewsmonError):
+    """Every request of a crawl failed (no network, wrong proxy, every site down)."""
+
+    exit_code = 3
+
+
+# stats that say a response was usable: a feed or sitemap read, a page that became an item
+_USABLE = ("newsmon/feeds/fetched", "newsmon/sitemaps/fetched", "newsmon/sitemaps/malformed",
+           "newsmon/sitemaps/too_large", "item_scraped_count", "item_dropped_count",
+           "newsmon/incremental/not_modified")
 
 
 def crawler_settings(config: Config, overrides: dict[str, Any] | None = None) -> Settings:
@@ -38,6 +53,23 @@ class CrawlSummary:
         return {k[len(prefix):]: int(v) for k, v in sorted(self.stats.items()) if k.startswith(prefix)}
 
 
+class _OneLineNetworkErrors(logging.Filter):
+    """Scrapy logs a traceback when a robots.txt cannot be downloaded; for a network error
+    (refused, no DNS, timeout) the message alone says it all."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from scrapy import exceptions
+        from twisted.internet import error
+
+        network = (exceptions.DownloadConnectionRefusedError, exceptions.CannotResolveHostError,
+                   exceptions.DownloadTimeoutError, exceptions.DownloadFailedError,
+                   exceptions.ResponseDataLossError, error.ConnectError, error.DNSLookupError,
+                   error.TimeoutError, OSError)
+        if record.exc_info and isinstance(record.exc_info[1], network):
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
 def run_crawl(config: Config, outlet_ids: list[str], overrides: dict[str, Any] | None = None) -> list[CrawlSummary]:
     """Crawl the given outlets (all when empty) to the end; one summary per outlet."""
     settings = crawler_settings(config, overrides)
@@ -45,6 +77,8 @@ def run_crawl(config: Config, outlet_ids: list[str], overrides: dict[str, Any] |
     unknown = [o for o in outlet_ids if o not in known]
     if unknown:
         raise NotFound(f"unknown outlet {', '.join(unknown)} (see `newsmon sources`)")
+    SQLiteStore(settings.get("NEWSMON_STORE_PATH")).close()  # unwritable: one line, before Scrapy
+    logging.getLogger("scrapy.downloadermiddlewares.robotstxt").addFilter(_OneLineNetworkErrors())
     process = CrawlerProcess(settings)
     crawlers = []
     for outlet_id in outlet_ids or sorted(known):
@@ -53,6 +87,22 @@ def run_crawl(config: Config, outlet_ids: list[str], overrides: dict[str, Any] |
         process.crawl(crawler)
     process.start()
     return [CrawlSummary(c.spider.name if c.spider else "?", c.stats.get_stats()) for c in crawlers]
+
+
+def nothing_fetched(summaries: list[CrawlSummary]) -> str | None:
+    """Why the crawl got nothing at all (every request failed), or None when anything came."""
+    if any(s.count(key) for s in summaries for key in _USABLE):
+        return None
+    reasons: dict[str, int] = {}
+    for summary in summaries:
+        for key, n in summary.prefixed("newsmon/errors/").items():
+            reason = key.rsplit("/", 1)[-1]
+            reasons[reason] = reasons.get(reason, 0) + n
+    if not reasons:
+        return None  # nothing was requested (no sources): not a failure of the network
+    ranked = sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))
+    return (f"nothing could be fetched: all {sum(reasons.values())} requests failed ("
+            + ", ".join(f"{name} {n}" for name, n in ranked) + ")")
 
 
 def summary_lines(summary: CrawlSummary) -> list[str]:
@@ -78,5 +128,14 @@ def summary_lines(summary: CrawlSummary) -> list[str]:
         lines.append("  failed: " + ", ".join(f"{k} {v}" for k, v in errors.items()))
     retries = s.count("retry/count")
     if retries:
-        lines.append(f"  retried: {retries} requests")
+        reasons: dict[str, int] = {}
+        for reason, n in s.prefixed("retry/reason_count/").items():
+            code = reason.split(" ", 1)[0]
+            name = f"http_{code}" if code.isdigit() else error_name(reason)
+            reasons[name] = reasons.get(name, 0) + n
+        detail = ", ".join(f"{k} {v}" for k, v in sorted(reasons.items()))
+        lines.append(f"  retried: {retries} requests" + (f" ({detail})" if detail else ""))
+    if s.count("newsmon/retry_after/waited") or s.count("newsmon/retry_after/too_long"):
+        lines.append(f"  Retry-After: waited {s.count('newsmon/retry_after/waited')} times,"
+                     f" {s.count('newsmon/retry_after/too_long')} asked too long a wait")
     return lines

@@ -76,16 +76,23 @@ def hit_record(hit: SearchHit) -> dict[str, Any]:
     return record
 
 
-def _csv_cell(value: Any) -> str:
+# a cell starting with one of these is read as a formula by spreadsheets (OWASP CSV injection)
+_FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> str:
+    """One line of safe text; a formula-leading cell is prefixed with a quote."""
     if value is None:
         return ""
-    text = ", ".join(map(str, value)) if isinstance(value, list) else one_line(str(value))
-    # a leading =, +, - or @ makes spreadsheets evaluate the cell as a formula
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    if isinstance(value, (list, tuple)):
+        text = ", ".join(one_line(str(v)) for v in value)
+    else:
+        text = one_line(str(value))
+    return "'" + text if text.startswith(_FORMULA_LEAD) else text
 
 
 def csv_cells(record: dict[str, Any], columns: list[str]) -> list[str]:
-    return [_csv_cell(record.get(c, "")) for c in columns]
+    return [csv_cell(record.get(c, "")) for c in columns]
 
 
 def write_csv(out: TextIO, records: Iterable[dict[str, Any]], columns: list[str]) -> None:

@@ -102,7 +102,8 @@ class ElasticsearchPipeline:
         while self._running is not None:  # a flush may start the next one when it ends
             await maybe_deferred_to_future(self._running)
         await maybe_deferred_to_future(self._flush())  # the last one, with all that is pending
-        assert self.store is not None and self.backend is not None
+        if self.store is None or self.backend is None:
+            raise RuntimeError("open_spider was not called")
         left = pending_count(self.store)
         if self.stats is not None:
             self.stats.set_value("newsmon/index/pending", left)
@@ -129,7 +130,8 @@ class ElasticsearchPipeline:
 
     def _push(self, ids: list[str]) -> tuple[SyncReport, int]:
         """In the worker thread: the bulk write, and the store updates it implies."""
-        assert self.store is not None and self.backend is not None
+        if self.store is None or self.backend is None:
+            raise RuntimeError("open_spider was not called")
         if self._down or not self._ready:
             self.backend.ping()  # one quick try: the next tick is the next try
         if not self._ready:

@@ -33,7 +33,8 @@ class StorePipeline:
             self.store.close()
 
     def process_item(self, item: Article) -> Article:
-        assert self.store is not None, "open_spider was not called"
+        if self.store is None:
+            raise RuntimeError("open_spider was not called")
         report = self.store.upsert([item])
         for outcome in ("inserted", "updated", "unchanged", "duplicates"):
             if getattr(report, outcome):

@@ -18,6 +18,13 @@ from search.article import Article
 # mixed with markup before it is escaped.
 MARK_START = "\ue000"
 MARK_END = "\ue001"
+_NO_MARKS = str.maketrans("", "", MARK_START + MARK_END)
+
+
+def strip_marks(text: str) -> str:
+    """Text without the snippet marks: crawled text must never carry a highlight of its own."""
+    return text.translate(_NO_MARKS)
+
 
 SORTS = ("relevance", "newest", "oldest")
 

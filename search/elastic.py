@@ -15,6 +15,7 @@ import json
 import logging
 import re
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 from elastic_transport import ConnectionError as TransportConnectionError
 from elastic_transport import ConnectionTimeout, TlsError
 from elasticsearch import ApiError, Elasticsearch, UnsupportedProductError
+from elasticsearch.exceptions import GeneralAvailabilityWarning
 
 from search.article import Article
 from search.base import SearchRequest, SearchResult, UpsertReport
@@ -58,6 +60,12 @@ def redact_url(url: str) -> str:
 
 def _is_temporary(status: int) -> bool:
     return status == 429 or status >= 500
+
+
+def _is_denied(status: int, item: dict[str, Any]) -> bool:
+    """A bulk item refused for who is asking or the index's state, not for the document."""
+    kind = (item.get("error") or {}).get("type", "")
+    return status in (401, 403) or kind == "cluster_block_exception"
 
 
 def _reason(error: Any) -> str:
@@ -245,8 +253,11 @@ class ElasticsearchBackend:
         )
 
     def ping(self) -> None:
-        """Raise BackendUnavailable unless the server answers (one try, no backoff)."""
-        self._call(self.client.info, retries=0)
+        """Raise BackendUnavailable unless the server answers (one try, no backoff).
+
+        An index-level request (HEAD on the alias), not ``GET /``: credentials scoped to
+        newsmon's indices have no cluster privilege to read the root endpoint."""
+        self._call(self.client.indices.exists, index=self.name, retries=0)
 
     # -- index layout: template, alias, versions ---------------------------------------------
     @property
@@ -323,14 +334,31 @@ class ElasticsearchBackend:
         kwargs: dict[str, Any] = {"index": index, "mappings": mappings}
         if with_alias:
             kwargs["aliases"] = {self.name: {}}
-        self._call(self.client.indices.create, **kwargs)
+        try:  # not idempotent: a blind retry after a timeout fails as "already exists"
+            self._call(self.client.indices.create, retries=0, **kwargs)
+        except BackendUnavailable:
+            if not self._settled(lambda: self._call(self.client.indices.exists, index=index)):
+                raise
         return index
+
+    def _settled(self, done: Callable[[], Any]) -> bool:
+        """After a failed non-idempotent call: did Elasticsearch carry it out anyway? Asks
+        (idempotent reads, retried) instead of repeating the call."""
+        try:
+            return bool(done())
+        except BackendUnavailable:
+            return False
 
     def init_index(self) -> dict[str, Any]:
         """Create the template, the first index and its alias; or bring the live mapping up to
-        date where Elasticsearch allows (new fields). Safe to run any number of times."""
-        self.put_template()
+        date where Elasticsearch allows (new fields). Safe to run any number of times.
+
+        When the live index already has this mapping nothing is written, not even the
+        template, so a running setup needs no cluster privilege (``manage_index_templates``)."""
         live = self.alias_target()
+        if live is not None and self.live_meta(live).get("mapping_hash") == self.mapping_hash():
+            return {"action": "unchanged", "index": live, "alias": self.name}
+        self.put_template()
         if live is None:
             self._alias_missing_or_index()
             version = max(self.versions(), default=0) + 1
@@ -358,30 +386,65 @@ class ElasticsearchBackend:
         return {"action": "updated", "index": live, "alias": self.name}
 
     def reindex(self, source: str, dest: str) -> dict[str, Any]:
-        """Copy every document; external versions make a second pass copy only newer ones."""
-        answer = self._call(
-            self.client.options(request_timeout=LONG_TIMEOUT).reindex,
+        """Copy every document; external versions make a second pass copy only newer ones.
+
+        Started as a task and polled: a client timeout never starts a second copy (a retried
+        ``_reindex`` would run twice), and polling a task is safe to repeat."""
+        started = self._call(
+            self.client.reindex, retries=0,
             source={"index": source},
             dest={"index": dest, "version_type": "external"},
             conflicts="proceed",
             refresh=True,
-            wait_for_completion=True,
+            wait_for_completion=False,
         )
-        body = answer.body if hasattr(answer, "body") else answer
+        started = started.body if hasattr(started, "body") else started
+        if "task" not in started:  # a server that ran it at once
+            body = started
+        else:
+            try:
+                body = self._wait_for_task(str(started["task"]))
+            except NotFound:
+                # no record of the task (a node restarted; test servers keep none): the copy
+                # is checked against the store next, so count what arrived instead
+                log.warning("reindex task %s is not known to Elasticsearch; counting the copy",
+                            started["task"])
+                self.refresh(dest)
+                body = {"created": self.count(dest)}
         if body.get("failures"):
             first = body["failures"][0]
             raise BackendUnavailable(f"reindex {source} -> {dest} failed: {_reason(first.get('cause', first))}")
         return body
 
+    def _wait_for_task(self, task_id: str) -> dict[str, Any]:
+        deadline = time.monotonic() + LONG_TIMEOUT
+        while True:
+            with warnings.catch_warnings():  # the client marks the tasks API "preview"
+                warnings.simplefilter("ignore", GeneralAvailabilityWarning)
+                answer = self._call(self.client.tasks.get, task_id=task_id,
+                                    wait_for_completion=True, timeout="30s")
+            answer = answer.body if hasattr(answer, "body") else answer
+            if answer.get("completed"):
+                if answer.get("error"):
+                    raise BackendUnavailable(f"task {task_id} failed: {_reason(answer['error'])}")
+                return answer.get("response") or {}
+            if time.monotonic() > deadline:
+                raise BackendUnavailable(f"task {task_id} did not finish in {LONG_TIMEOUT:.0f}s")
+
     def swap_alias(self, old: str, new: str) -> None:
-        """Point the alias at ``new`` in one atomic request: searches never see no index."""
-        self._call(
-            self.client.indices.update_aliases,
-            actions=[
-                {"remove": {"index": old, "alias": self.name}},
-                {"add": {"index": new, "alias": self.name}},
-            ],
-        )
+        """Point the alias at ``new`` in one atomic request: searches never see no index.
+        Not retried blindly: after a failure the alias is read to see whether it moved."""
+        try:
+            self._call(
+                self.client.indices.update_aliases, retries=0,
+                actions=[
+                    {"remove": {"index": old, "alias": self.name}},
+                    {"add": {"index": new, "alias": self.name}},
+                ],
+            )
+        except BackendUnavailable:
+            if not self._settled(lambda: self.alias_target() == new):
+                raise
 
     def delete_index(self, index: str) -> None:
         if index == self.alias_target():
@@ -463,6 +526,7 @@ class ElasticsearchBackend:
             else:
                 pending[article_id] = doc
         delay = self.retry_backoff
+        denied: dict[str, str] = {}
         for attempt in range(self.max_retries + 1):
             if not pending:
                 break
@@ -478,8 +542,12 @@ class ElasticsearchBackend:
                         f"the Elasticsearch index {target!r} does not exist:"
                         " run `newsmon index init`"
                     )
-                elif _is_temporary(status):
+                elif _is_temporary(status) and not _is_denied(status, result):
                     retry[article_id] = f"HTTP {status} {_reason(result.get('error'))}"
+                elif _is_denied(status, result):
+                    # not allowed now (credentials, a read-only or blocked index): the document
+                    # is fine, so it stays pending; retrying within seconds would not help
+                    denied[article_id] = f"HTTP {status} {_reason(result.get('error'))}"
                 else:
                     outcome.rejected[article_id] = _reason(result.get("error"))
             pending = {i: pending[i] for i in retry if i in pending}
@@ -489,7 +557,10 @@ class ElasticsearchBackend:
                          len(pending), next(iter(retry.values())), delay)
                 self._sleep(delay)
                 delay = min(delay * 2, MAX_BACKOFF)
-        outcome.temporary = {i: outcome.temporary[i] for i in pending}
+        outcome.temporary = {**{i: outcome.temporary[i] for i in pending}, **denied}
+        if denied:
+            log.warning("Elasticsearch refused %d documents (%s): they stay pending",
+                        len(denied), next(iter(denied.values())))
         return outcome
 
     def _bulk(self, target: str, docs: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:

@@ -63,15 +63,18 @@ def compile_query(parsed: ParsedQuery, fields: list[tuple[str, float]]) -> dict[
     return query
 
 
+MAX_ANALYZED_OFFSET = 999_999
+
+
 def _check_date(value: str) -> str:
+    """The date in extended ISO form: Elasticsearch reads a compact ``20261101`` (which Python
+    accepts) as epoch milliseconds, so only the normalized spelling is ever sent."""
     try:
-        if len(value) == 10:
-            date.fromisoformat(value)
-        else:
-            datetime.fromisoformat(value)
+        if len(value) <= 10:
+            return date.fromisoformat(value).isoformat()
+        return datetime.fromisoformat(value).isoformat()
     except ValueError:
         raise QueryError(f"not a date (YYYY-MM-DD): {value}") from None
-    return value
 
 
 def compile_filters(request: SearchRequest) -> list[dict[str, Any]]:
@@ -90,7 +93,7 @@ def compile_filters(request: SearchRequest) -> list[dict[str, Any]]:
         else:
             bounds["lte"] = value
     if bounds:
-        filters.append({"range": {"published": bounds}})
+        filters.append({"range": {"published": {**bounds, "format": "strict_date_optional_time"}}})
     return filters
 
 
@@ -135,6 +138,9 @@ def build_body(
         "_source": {"excludes": tr_snippet_fields},
         "highlight": {
             "type": "unified",
+            # a body longer than index.highlight.max_analyzed_offset (1,000,000 characters by
+            # default) would fail the whole search with a 400: highlight its start only
+            "max_analyzed_offset": MAX_ANALYZED_OFFSET,
             "pre_tags": [MARK_START],
             "post_tags": [MARK_END],
             "fields": highlight_fields,

@@ -35,3 +35,9 @@ class BackendUnavailable(NewsmonError):
 
 class ActorError(NewsmonError):
     """A watched-actor definition file is wrong; the message names the file and the field."""
+
+
+class StoreUnwritable(NewsmonError):
+    """The store cannot be written (disk full, read-only file system): free space and rerun."""
+
+    exit_code = 4

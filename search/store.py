@@ -19,7 +19,7 @@ from typing import Any
 from search.article import Article, Translation
 from search.base import MARK_END, MARK_START, SearchHit, SearchRequest, SearchResult, UpsertReport
 from search.dedup_index import DedupIndex, resolve_story, tune_connection
-from search.errors import ConfigError, QueryError
+from search.errors import ConfigError, QueryError, StoreUnwritable
 from search.query import parse_query, to_fts5
 
 SCHEMA_VERSION = 1
@@ -374,17 +374,21 @@ class SQLiteStore(StatementsMixin):
         self.db.row_factory = sqlite3.Row
         self._lock = threading.RLock()
         self._dedup_index: DedupIndex | None = None
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("PRAGMA foreign_keys=ON")
-        self.db.execute("PRAGMA busy_timeout=10000")
-        with self._lock:
-            self.db.executescript(SCHEMA + WATCH_SCHEMA)  # idempotent: CREATE ... IF NOT EXISTS
-            self.db.executescript(STATEMENTS_SCHEMA)
-            self.db.execute(
-                "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
-                (str(SCHEMA_VERSION),),
-            )
+        try:
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self.db.execute("PRAGMA busy_timeout=10000")
+            with self._lock:
+                self.db.executescript(SCHEMA + WATCH_SCHEMA)  # idempotent: CREATE ... IF NOT EXISTS
+                self.db.executescript(STATEMENTS_SCHEMA)
+                self.db.execute(
+                    "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
+                    (str(SCHEMA_VERSION),),
+                )
+        except sqlite3.OperationalError as exc:  # read-only file system, full disk
+            self.db.close()
+            raise StoreUnwritable(f"cannot write the store {self.path} ({exc})") from None
 
     # -- plumbing ---------------------------------------------------------------------------
     @contextmanager

@@ -36,7 +36,7 @@ from search.elastic_schema import ArticleSchema, load_template
 from search.elastic_sync import migrate, pending_count, push, sync_pending
 from search.errors import BackendUnavailable, ConfigError, NotFound
 from search.store import SQLiteStore
-from tests.plugins.elastic import NoidaServer, free_port
+from tests.plugins.elastic import NoidaServer
 
 WORDS = {
     "ru": ["колония", "видео", "пытки", "заключенные", "правозащитники", "проверка", "ведомство", "суд", "адвокат"],
@@ -85,6 +85,8 @@ class FaultProxy:
     ssl_context: ssl.SSLContext | None = None
     failures: list[tuple[str, int]] = field(default_factory=list)  # (path part, status)
     item_failures: list[tuple[int, str]] = field(default_factory=list)  # bulk item errors
+    # (method, path part, status): forwarded, then answered with status (done, answer lost)
+    lost_answers: list[tuple[str, str, int]] = field(default_factory=list)
     requests: list[tuple[str, str, int, dict[str, str], bytes]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -137,6 +139,13 @@ class FaultProxy:
         out_headers = {k: v for k, v in response.getheaders()
                        if k.lower() not in ("content-length", "transfer-encoding", "connection")}
         connection.close()
+        for n, (verb, part, status) in enumerate(self.lost_answers):
+            if verb == method and part in path:
+                del self.lost_answers[n]
+                return status, {"Content-Type": "application/json",
+                                "X-Elastic-Product": "Elasticsearch"}, json.dumps(
+                    {"error": {"type": "timeout", "reason": "injected: answer lost"},
+                     "status": status}).encode()
         if "_bulk" in path and self.item_failures and response.status == 200:
             answer = json.loads(payload)
             status, kind = self.item_failures.pop(0)
@@ -253,12 +262,18 @@ def test_migrate_swaps_the_alias_with_no_moment_of_empty_search(es, store):
 
     thread = threading.Thread(target=search_all_the_time)
     thread.start()
+    def searched_since(moment: float, count: int) -> None:
+        deadline = time.monotonic() + 30
+        while sum(start >= moment for start, _end, _total in list(searches)) < count:
+            assert time.monotonic() < deadline and thread.is_alive(), "the searches stopped"
+            time.sleep(0.01)
+
     try:
-        time.sleep(0.2)
+        searched_since(0.0, 3)  # searching before the migration starts
         began = time.monotonic()
         result = migrate(store, es)
         ended = time.monotonic()
-        time.sleep(0.2)
+        searched_since(ended, 3)  # and after it ended
     finally:
         stop.set()
         thread.join()
@@ -361,6 +376,62 @@ def test_a_document_still_refused_after_retries_stays_pending(proxy, index_name,
         backend.drop()
 
 
+@pytest.mark.parametrize("status, kind", [(403, "security_exception"),
+                                          (401, "security_exception"),
+                                          (429, "cluster_block_exception")])
+def test_a_document_not_allowed_now_stays_pending_not_quarantined(proxy, index_name, store,
+                                                                   status, kind):
+    sleeps: list[float] = []
+    backend = through(proxy, index_name, sleeps, max_retries=3)
+    try:
+        backend.init_index()
+        store.upsert(make_articles(3))
+        proxy.item_failures.append((status, kind))
+        report = sync_pending(store, backend)
+        assert report.indexed == 2 and not report.quarantined
+        assert len(report.temporary) == 1 and f"HTTP {status}" in next(iter(report.temporary.values()))
+        assert pending_count(store) == 1
+        assert len(proxy.bulk_requests()) == 1 and sleeps == []  # not retried blindly
+    finally:
+        backend.drop()
+
+
+def test_an_index_created_though_its_answer_was_lost_is_not_created_twice(proxy, index_name):
+    sleeps: list[float] = []
+    backend = through(proxy, index_name, sleeps, max_retries=3)
+    try:
+        proxy.lost_answers.append(("PUT", f"/{index_name}-v1", 504))
+        assert backend.init_index()["action"] == "created"
+        creates = [r for r in proxy.requests if r[0] == "PUT" and r[1].startswith(f"/{index_name}-v1")]
+        assert len(creates) == 1  # asked whether it exists, not created again
+        assert backend.alias_target() == f"{index_name}-v1"
+    finally:
+        backend.drop()
+
+
+def test_a_migration_whose_alias_swap_answer_was_lost_reindexes_once(proxy, index_name, store):
+    backend = through(proxy, index_name, max_retries=3)
+    try:
+        backend.init_index()
+        store.upsert(make_articles(20))
+        assert sync_pending(store, backend, 100).indexed == 20
+        proxy.lost_answers.append(("POST", "/_aliases", 504))
+        result = migrate(store, backend)
+        assert result["index"] == f"{index_name}-v2" and backend.alias_target() == f"{index_name}-v2"
+        assert len([r for r in proxy.requests if "_reindex" in r[1]]) == 1
+        assert len([r for r in proxy.requests if r[1].startswith("/_aliases")]) == 1
+        assert sorted(ids_in_index(backend)) == sorted(a.id for a in make_articles(20))
+    finally:
+        backend.drop()
+
+
+def test_ping_needs_no_cluster_privilege(proxy, index_name):
+    backend = through(proxy, index_name)
+    backend.ping()
+    assert [(method, path.split("?")[0]) for method, path, *_ in proxy.requests] == [
+        ("HEAD", f"/{index_name}")]
+
+
 # -- quarantine -------------------------------------------------------------------------------
 def test_a_malformed_document_is_quarantined_with_its_error(es, store, monkeypatch, capsys):
     es.init_index()
@@ -440,10 +511,10 @@ def test_server_stopped_between_batches_then_sync_completes_without_duplicates(
     assert store.stats()["index_state"] == {"synced": 60}
 
 
-def test_sync_reports_an_unreachable_server_in_one_line(store, monkeypatch, capsys):
+def test_sync_reports_an_unreachable_server_in_one_line(store, monkeypatch, capsys, refused_url):
     store.upsert(make_articles(2))
     monkeypatch.setenv("NEWSMON_DB", str(store.path))
-    monkeypatch.setenv("NEWSMON_INDEX_URL", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("NEWSMON_INDEX_URL", refused_url)
     assert main(["index", "status"]) == 3
     error = capsys.readouterr().err.strip()
     assert error.startswith("newsmon: error: Elasticsearch at http://127.0.0.1:")
@@ -456,7 +527,7 @@ SECRET_PASSWORD = "pw-7f3a9c-do-not-log"
 SECRET_KEY = "key-91bd2e-do-not-log"
 
 
-def test_credentials_are_sent_but_never_logged(proxy, index_name, caplog, store):
+def test_credentials_are_sent_but_never_logged(proxy, index_name, caplog, store, refused_url):
     caplog.set_level(logging.DEBUG)
     backend = ElasticsearchBackend(proxy.url, name=index_name, username="newsmon",
                                    password=SECRET_PASSWORD, max_retries=1, retry_backoff=0.01,
@@ -476,7 +547,8 @@ def test_credentials_are_sent_but_never_logged(proxy, index_name, caplog, store)
     keyed.ping()
     assert proxy.requests[-1][3].get("authorization") == f"ApiKey {SECRET_KEY}"
     in_url = ElasticsearchBackend(
-        f"http://newsmon:{SECRET_PASSWORD}@127.0.0.1:{free_port()}", name=index_name, max_retries=0
+        refused_url.replace("http://", f"http://newsmon:{SECRET_PASSWORD}@"), name=index_name,
+        max_retries=0
     )
     with pytest.raises(BackendUnavailable) as down:
         in_url.ping()
@@ -607,6 +679,32 @@ def newsmon(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=180)
 
 
+class LineWatch:
+    """Read a child's stream on a thread, so a test can wait for a line instead of sleeping."""
+
+    def __init__(self, stream) -> None:
+        self.lines: list[str] = []
+        self.changed = threading.Condition()
+        self.thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self.thread.start()
+
+    def _read(self, stream) -> None:
+        for line in stream:
+            with self.changed:
+                self.lines.append(line)
+                self.changed.notify_all()
+
+    def wait_for(self, text: str, timeout: float) -> bool:
+        with self.changed:
+            return self.changed.wait_for(lambda: any(text in line for line in self.lines), timeout)
+
+    def text(self, *, finished: bool = True) -> str:
+        if finished:  # the child has exited: read to the end of its stream
+            self.thread.join(timeout=30)
+        with self.changed:
+            return "".join(self.lines)
+
+
 def wait_for_documents(url: str, name: str, at_least: int, process: subprocess.Popen) -> int:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and process.poll() is None:
@@ -660,12 +758,15 @@ def test_the_crawl_pushes_its_backlog_when_the_server_is_back(crawl_world, noida
     crawl = subprocess.Popen([sys.executable, "-m", "newsmon.cli", "crawl", "kolokol", "--json",
                               "--progress", "0", "-s", "DOWNLOAD_DELAY=0.05"], env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    stderr = LineWatch(crawl.stderr)
     assert wait_for_documents(noida_server.url, index_name, 10, crawl) >= 10
     noida_server.stop()
-    time.sleep(1.0)  # several flushes fail meanwhile
+    # a flush has failed: the crawl said so (it logs the first failure only)
+    assert stderr.wait_for("articles stay pending", timeout=60), stderr.text(finished=False)[-3000:]
     assert crawl.poll() is None, "the crawl ended before the server came back"
     noida_server.start()
-    out, err = crawl.communicate(timeout=180)
+    crawl.wait(timeout=180)
+    out, err = crawl.stdout.read(), stderr.text()
     assert crawl.returncode == 0, err[-3000:]
     stats = json.loads(out)["kolokol"]
     assert stats["newsmon/index/errors/unavailable"] >= 1
@@ -725,3 +826,19 @@ def test_template_file_is_the_single_source_of_field_names():
         if spec["type"] == "text" and name.split("_")[0] in ("title", "body", "tr")
     }
     assert schema.families["body"].by_language == {"en": "body_en", "nb": "body_nb", "ru": "body_ru"}
+
+
+def test_dates_are_sent_in_extended_iso_form_with_a_strict_format():
+    from search.elastic_query import compile_filters
+
+    [date_range] = compile_filters(SearchRequest("x", date_from="20261101", date_to="20261102"))
+    bounds = date_range["range"]["published"]
+    assert bounds == {"gte": "2026-11-01", "lt": "2026-11-03", "format": "strict_date_optional_time"}
+
+
+def test_highlighting_is_capped_below_the_index_limit(es):
+    from search.elastic_query import MAX_ANALYZED_OFFSET, build_body
+    from search.query import parse_query
+
+    body, _ = build_body(SearchRequest("marker"), es.schema, parse_query("marker"))
+    assert body["highlight"]["max_analyzed_offset"] == MAX_ANALYZED_OFFSET < 1_000_000

@@ -10,7 +10,7 @@ import pytest
 
 from crawler.config import data_dir
 from newsmon.cli import main
-from tests.plugins.argos import ArgosPackages, PackageIndexServer, closed_port_url
+from tests.plugins.argos import ArgosPackages, PackageIndexServer
 
 
 def run(capsys: pytest.CaptureFixture, *argv: str) -> tuple[int, str, str]:
@@ -88,8 +88,8 @@ def test_install_file_rejects_what_is_not_a_package(capsys, tmp_path: Path, cont
     assert not folder.exists() or not any(folder.iterdir())
 
 
-def test_install_without_network_says_so(capsys, no_network: list):
-    use_index(closed_port_url())
+def test_install_without_network_says_so(capsys, no_network: list, refused_url: str):
+    use_index(refused_url + "/")
     code, _, err = run(capsys, "models", "install", "ru", "en")
     assert code == 3
     assert "cannot reach the Argos package index" in err
@@ -116,3 +116,24 @@ def test_install_and_list_available_from_a_package_index(capsys, package_index: 
     code, _, err = run(capsys, "models", "install", "ru", "xx")
     assert code == 1
     assert "no model ru→xx" in err and "en" in err
+
+
+def test_a_download_that_cannot_be_saved_is_not_called_a_network_error(
+        capsys, package_index: PackageIndexServer):
+    use_index(package_index.url)
+    downloads = data_dir() / "argos-home" / "cache" / "argos-translate" / "downloads"
+    downloads.parent.mkdir(parents=True, exist_ok=True)
+    downloads.symlink_to("/proc/self")  # a folder nobody can write to, not even root
+    code, _, err = run(capsys, "models", "install", "ru", "en")
+    assert code == 2, err  # ModelError, not NoNetwork (3)
+    assert err.startswith("newsmon: error: cannot save the download of translate-ru_en")
+    assert "network" not in err and err.count("\n") == 1
+
+
+def test_a_package_whose_links_fail_says_which(capsys, package_index: PackageIndexServer):
+    use_index(package_index.url)
+    for package in package_index.root.glob("*.argosmodel"):
+        package.unlink()  # the index lists it; the link answers 404
+    code, _, err = run(capsys, "models", "install", "ru", "en")
+    assert code == 3
+    assert "cannot download translate-ru_en" in err and package_index.url in err

@@ -371,3 +371,43 @@ def test_crawl_translate_pending_and_retranslate(
     after = {a.id: a for a in _stored(mock_world.db)}
     assert {after[a.id].translation("en").model_version for a in by_language["ru"]} == {"1.1"}
     assert {after[a.id].translation("en").model_version for a in by_language["nb"]} == {"1.0"}
+
+
+def test_a_programming_error_is_raised_not_recorded_per_article(argos_packages: ArgosPackages):
+    dirs = install(argos_packages.ru_en)
+    engine = engine_for(dirs, None, {})
+    tokenizer = engine._packages[("ru", "en")].tokenizer
+    real_encode, calls = tokenizer.encode, []
+
+    def encode(sentence: str):
+        calls.append(sentence)
+        raise TypeError("a bug, not a bad article")
+
+    tokenizer.encode = encode
+    try:
+        with pytest.raises(TypeError, match="a bug"):
+            ArticleTranslator(engine, ["en"]).translate_to(
+                [article(1, "ru"), article(2, "ru"), article(3, "ru")], "en")
+    finally:
+        tokenizer.encode = real_encode
+    assert len(calls) == 1  # not retried article by article
+
+
+def test_a_batch_that_fails_with_a_bug_leaves_its_articles_pending(tmp_path: Path):
+    from scrapy.statscollectors import MemoryStatsCollector
+    from twisted.internet.defer import Deferred
+    from twisted.python.failure import Failure
+
+    stats = MemoryStatsCollector(newsmon_crawler())
+    settings = EngineSettings("cpu", "int8", 0, 1, 8, "en")
+    pipeline = TranslatePipeline(argos.ArgosDirs(tmp_path, tmp_path, ""), settings, ["en"],
+                                 str(tmp_path / "store.sqlite3"), stats=stats)
+    batch = [(article(1, "ru"), Deferred()), (article(2, "ru"), Deferred())]
+    try:
+        raise TypeError("a bug")
+    except TypeError:
+        failure = Failure()
+    pipeline._finished(failure, batch)
+    assert [a.translation("en").status for a, _ in batch] == ["pending", "pending"]
+    assert stats.get_value("newsmon/translate/internal_errors") == 1
+    assert all(waiting.called for _, waiting in batch)  # the items go on to the store

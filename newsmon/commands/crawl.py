@@ -6,8 +6,8 @@ import argparse
 import json
 
 from newsmon.context import Context
-from newsmon.crawling import run_crawl, summary_lines
-from search.errors import ConfigError
+from newsmon.crawling import NothingFetched, nothing_fetched, run_crawl, summary_lines
+from search.errors import ConfigError, StoreUnwritable
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -39,9 +39,17 @@ def crawl(args: argparse.Namespace, ctx: Context) -> int:
     summaries = run_crawl(ctx.config, args.outlets, overrides)
     if args.json:
         print(json.dumps({s.outlet: s.stats for s in summaries}, default=str, indent=1), file=ctx.out)
-        return 0
-    print(f"crawl finished; store: {ctx.config.store_path}", file=ctx.out)
+    else:
+        print(f"crawl finished; store: {ctx.config.store_path}", file=ctx.out)
+        for summary in summaries:
+            for line in summary_lines(summary):
+                print(line, file=ctx.out)
     for summary in summaries:
-        for line in summary_lines(summary):
-            print(line, file=ctx.out)
+        if summary.stats.get("finish_reason") == "store_unwritable":
+            raise StoreUnwritable(
+                f"cannot write the store {ctx.config.store_path}"
+                f" ({summary.stats.get('newsmon/store/unwritable', 'unknown error')}): the crawl"
+                " stopped; what was stored is intact, rerun once there is space")
+    if (why := nothing_fetched(summaries)) is not None:
+        raise NothingFetched(why)
     return 0

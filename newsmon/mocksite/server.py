@@ -19,9 +19,11 @@ import argparse
 import hashlib
 import html
 import json
+import socket
 import struct
 import sys
 import threading
+import time
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -33,7 +35,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from string import Template
 from typing import Self
 
-from newsmon.mocksite import CONTENT, SITES, ArticleSpec, articles, generate, site_config
+from newsmon.mocksite import CONTENT, SITES, ArticleSpec, articles, generate, hostile, site_config
 
 UTM = "?utm_source=rss&utm_medium=feed"
 SITEMAP_CHUNK = 50_000  # URLs per sitemap file, the protocol's limit
@@ -65,6 +67,8 @@ class Response:
     ctype: str = "text/html; charset=utf-8"
     headers: dict[str, str] = field(default_factory=dict)
     modified: str | None = None  # ISO time: with it come Last-Modified, ETag and 304s
+    action: str = ""  # a fault instead of a plain answer: see hostile.Answer
+    delay: float = 0.0
 
 
 class MockSite:
@@ -74,9 +78,10 @@ class MockSite:
     """
 
     def __init__(self, site: str, *, generated: int = 0, faults: bool = True,
-                 verbose: bool = False) -> None:
+                 hostile: bool = False, verbose: bool = False) -> None:
         self.config = site_config(site)
-        self.site, self.generated, self.faults = site, generated, faults
+        self.site, self.generated, self.faults, self.hostile = site, generated, faults, hostile
+        self.closing = threading.Event()  # hanging and slow answers end when the server stops
         self.special, self.default = self.config["special"], self.config["default_edition"]
         self.articles = articles(site, faults=faults)
         self.by_path = {a.path: a for a in self.articles}
@@ -85,6 +90,7 @@ class MockSite:
                           key=datetime.fromisoformat)  # drafts in /private/ may be dated ahead
         self.lock = threading.Lock()
         self.log: list[tuple[str, str]] = []
+        self.times: list[float] = []  # time.monotonic() of each logged request
         self.hits: Counter[str] = Counter()
         self.server = _Server(("127.0.0.1", 0), _Handler)
         self.server.mock, self.server.verbose = self, verbose
@@ -101,13 +107,20 @@ class MockSite:
         with self.lock:
             return list(self.log)
 
+    def request_times(self, path: str) -> list[float]:
+        """When path (query included) was requested, in time.monotonic() seconds."""
+        with self.lock:
+            return [t for (_m, p), t in zip(self.log, self.times) if p == path]
+
     def reset_log(self) -> None:
         """Forget the logged requests and the GET counters (the flaky URL fails once more)."""
         with self.lock:
             self.log.clear()
+            self.times.clear()
             self.hits.clear()
 
     def stop(self) -> None:
+        self.closing.set()
         if self.thread.is_alive():
             self.server.shutdown()
         self.server.server_close()
@@ -229,6 +242,12 @@ class MockSite:
         """The response to a GET of path (query already stripped)."""
         config, special, xml = self.config, self.special, "application/xml; charset=utf-8"
         rss = "application/rss+xml; charset=utf-8"
+        if self.hostile and path.startswith(hostile.PREFIX):
+            with self.lock:
+                hit = self.hits[path]
+            if (a := hostile.answer(path, self.url, hit)) is not None:
+                return Response(a.status, a.body, a.ctype, a.headers, action=a.action,
+                                delay=a.delay)
         if path == "/robots.txt":
             text = f"User-agent: *\nDisallow: /private/\n\nSitemap: {self.url}/sitemap.xml\n"
             return Response(200, text.encode(), "text/plain; charset=utf-8")
@@ -309,10 +328,12 @@ class _Handler(BaseHTTPRequestHandler):
             if path in ("/__log", "/__reset"):
                 if path == "/__reset":
                     mock.log.clear()
+                    mock.times.clear()
                     mock.hits.clear()
                 log = json.dumps([list(entry) for entry in mock.log], ensure_ascii=False)
                 return self._send(Response(200, log.encode(), "application/json"))
             mock.log.append((self.command, self.path))
+            mock.times.append(time.monotonic())
             mock.hits[path] += 1
         self._send(mock.route(path))
 
@@ -322,6 +343,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(Response(405, b"Method Not Allowed\n", "text/plain"))
 
     def _send(self, r: Response) -> None:
+        if r.action:
+            return self._fault(r)
         headers = {"Content-Type": r.ctype, **r.headers}
         if r.status == 200 and r.modified:
             etag = '"' + hashlib.sha1(r.body).hexdigest()[:16] + '"'
@@ -337,6 +360,32 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(r.body)
 
 
+    def _fault(self, r: Response) -> None:
+        """Misbehave as r.action says (see hostile.Answer)."""
+        closing = self.server.mock.closing
+        if r.action == "hang":
+            closing.wait(600)
+            self.close_connection = True
+            return
+        if r.action == "slow" and closing.wait(r.delay):
+            return
+        self.send_response(r.status)
+        if r.ctype:
+            self.send_header("Content-Type", r.ctype)
+        length = {"reset": len(r.body), "short": len(r.body) + 1000}.get(r.action)
+        if length is not None or r.action == "slow":
+            self.send_header("Content-Length", str(length or len(r.body)))
+        if r.action == "nolength":
+            self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(r.body[:len(r.body) // 2] if r.action == "reset" else r.body)
+        self.wfile.flush()
+        self.close_connection = True
+        if r.action == "reset":  # close with RST, not FIN: the client sees a reset
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+
+
 def _not_modified(request: HTTPMessage, etag: str, modified: datetime) -> bool:
     """RFC 9110: If-None-Match wins; else If-Modified-Since, at one-second precision."""
     if (tags := request.get("If-None-Match")) is not None:
@@ -348,9 +397,10 @@ def _not_modified(request: HTTPMessage, etag: str, modified: datetime) -> bool:
         return False
 
 
-def start_site(site: str, *, generated: int = 0, faults: bool = True) -> MockSite:
+def start_site(site: str, *, generated: int = 0, faults: bool = True,
+               hostile: bool = False) -> MockSite:
     """Serve the named mock site on 127.0.0.1 (a free port) from a daemon thread."""
-    return MockSite(site, generated=generated, faults=faults).start()
+    return MockSite(site, generated=generated, faults=faults, hostile=hostile).start()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -359,10 +409,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--generated", type=int, default=0, metavar="N",
                         help="also serve N synthetic articles (listed in sitemap-generated.xml)")
     parser.add_argument("--no-faults", action="store_true", help="serve only the clean pages")
+    parser.add_argument("--hostile", action="store_true",
+                        help="also serve the hostile-input and HTTP-fault cases under /hostile/")
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     args = parser.parse_args(argv)
     mock = MockSite(args.site, generated=args.generated, faults=not args.no_faults,
-                    verbose=args.verbose)
+                    hostile=args.hostile, verbose=args.verbose)
     print(f"URL {mock.url}", flush=True)
     try:
         mock.server.serve_forever()

@@ -58,7 +58,8 @@ class DedupPipeline:
     def process_item(self, item: Article) -> Article:
         if not isinstance(item, Article):
             return item  # not an article (another pipeline's item): nothing to cluster
-        assert self.dedup is not None, "open_spider was not called"
+        if self.dedup is None:
+            raise RuntimeError("open_spider was not called")
         try:
             assignment = self.dedup.assign(item)
         except Exception:  # the article matters more than its story: store it unclustered

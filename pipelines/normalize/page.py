@@ -9,8 +9,9 @@ import hashlib
 
 from crawler.items import Article, PageItem
 from crawler.urls import canonicalize
-from pipelines.normalize.encoding import decode_html
+from pipelines.normalize.encoding import BinaryContent, decode_html
 from pipelines.normalize.extract import NotAnArticle, extract_article
+from search.base import strip_marks
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 
@@ -37,7 +38,10 @@ def explained_article(page: PageItem, *, min_words: int, max_bytes: int
         raise NotAnArticle("too-large", f"{len(page.body)} bytes")
     if not looks_like_html(page.content_type, page.body):
         raise NotAnArticle("not-html", page.content_type or "unknown type")
-    html, encoding = decode_html(page.body, page.content_type or None)
+    try:
+        html, encoding = decode_html(page.body, page.content_type or None)
+    except BinaryContent as exc:
+        raise NotAnArticle("binary", str(exc)) from None
     extracted = extract_article(
         html, page.url, hints=page.hints, content_language=page.content_language,
         min_words=min_words,
@@ -47,14 +51,14 @@ def explained_article(page: PageItem, *, min_words: int, max_bytes: int
         canonical_url=extracted.canonical_url,
         outlet=page.outlet,
         edition=page.edition,
-        title=extracted.title,
-        body=extracted.body,
+        title=strip_marks(extracted.title),
+        body=strip_marks(extracted.body),
         urls=list(dict.fromkeys([extracted.canonical_url, *urls])),
-        authors=extracted.authors,
+        authors=[strip_marks(a) for a in extracted.authors],
         published=extracted.published,
         updated=extracted.updated,
-        section=extracted.section,
-        tags=extracted.tags,
+        section=strip_marks(extracted.section),
+        tags=[strip_marks(t) for t in extracted.tags],
         declared_language=extracted.declared_language,
         language=page.edition_language,  # provisional; LanguagePipeline decides
         language_source="edition",

@@ -271,8 +271,17 @@ def install_from_index(dirs: ArgosDirs, from_code: str, to_code: str) -> ModelIn
     best = max(offered, key=lambda p: _version_key(p.package_version))
     try:
         download = best.download()
-    except Exception as exc:  # noqa: BLE001 - argostranslate raises a bare Exception
-        raise NoNetwork(f"cannot download {package_name(best)}: {exc}") from None
+    except OSError as exc:  # writing the download failed: a disk or folder problem, not network
+        from argostranslate import settings
+
+        raise ModelError(f"cannot save the download of {package_name(best)} in"
+                         f" {settings.downloads_dir}: {exc.strerror or exc}") from None
+    except Exception as exc:
+        if type(exc) is not Exception:
+            raise  # a bug, not a failed download: let it show
+        # argostranslate raises a bare Exception when none of the package's links answered
+        links = ", ".join(best.links)
+        raise NoNetwork(f"cannot download {package_name(best)} from {links}: {exc}") from None
     try:
         return install_file(dirs, download)
     finally:

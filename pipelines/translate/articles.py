@@ -4,7 +4,8 @@ Every article gets one ``Translation`` per target language, whatever happens: ``
 ``missing-model`` (nothing installed for the pair; translated later by
 ``newsmon translate --pending``), ``failed: <reason>``, ``skipped: already in target``,
 ``skipped: language unknown`` or ``pending`` (translation left to a later stage).
-A failure never escapes: it becomes a status.
+A failure of the model or of the input becomes a status; a programming error (``BUGS``) is
+not the article's fault and escapes, so it is seen and fixed instead of recorded per article.
 """
 
 from __future__ import annotations
@@ -31,6 +32,11 @@ PENDING = "pending"
 SKIPPED_IN_TARGET = "skipped: already in target"
 SKIPPED_UNKNOWN = "skipped: language unknown"
 FAILED = "failed"
+
+# errors that mean a bug in newsmon or a library, not a bad article or model
+BUGS: tuple[type[Exception], ...] = (
+    AttributeError, AssertionError, ImportError, IndexError, KeyError, NameError, TypeError,
+)
 
 # langdetect and page declarations that argostranslate spells differently
 _ARGOS_CODES = {"no": "nb"}
@@ -133,7 +139,8 @@ class ArticleTranslator:
             for i, translation in zip(members, self._translate_group(routes[key], [articles[i] for i in members])):
                 results[i] = translation
         for translation in results:
-            assert translation is not None
+            if translation is None:
+                raise RuntimeError("a translation status is missing")
             self.run.statuses[status_kind(translation.status)] += 1
         return results  # type: ignore[return-value]
 
@@ -158,6 +165,8 @@ class ArticleTranslator:
     def _translate_group(self, route: Route, articles: list[Article]) -> list[Translation]:
         try:
             return self._translate_jobs(route, [self._job(a, route.target) for a in articles])
+        except BUGS:
+            raise
         except Exception as exc:  # noqa: BLE001 - recorded as the article's status
             if len(articles) == 1:
                 logger.error("translation of %s failed: %s", articles[0].canonical_url, exc)
@@ -189,7 +198,8 @@ class ArticleTranslator:
         return keep
 
     def _translate_jobs(self, route: Route, jobs: list[_Job]) -> list[Translation]:
-        assert self.engine is not None
+        if self.engine is None:
+            raise RuntimeError("no translation engine is open")
         sentences = [s for job in jobs for s in (*job.title.sentences, *job.body.sentences)]
         translated = self.engine.translate(route, sentences)
         out, position = [], 0

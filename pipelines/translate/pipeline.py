@@ -22,7 +22,7 @@ from twisted.python.failure import Failure
 
 from crawler.items import Article, Translation
 from pipelines.translate.argos import ArgosDirs
-from pipelines.translate.articles import FAILED, ArticleTranslator, status_kind
+from pipelines.translate.articles import PENDING, ArticleTranslator, status_kind
 from pipelines.translate.engine import EngineSettings
 from search.errors import NewsmonError
 
@@ -130,7 +130,8 @@ class TranslatePipeline:
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, Article):
             return item
-        assert self.translator is not None, "open_spider was not called"
+        if self.translator is None:
+            raise RuntimeError("open_spider was not called")
         if not self.during_crawl:
             self.translator.mark_pending([item])
             self._count_statuses([item])
@@ -168,7 +169,8 @@ class TranslatePipeline:
 
     def _translate(self, articles: list[Article]) -> dict[str, int]:
         """Runs on the worker thread; returns the engine's counters for this batch."""
-        assert self.translator is not None
+        if self.translator is None:
+            raise RuntimeError("open_spider was not called")
         engine = self.translator.engine
         before = engine.stats.snapshot() if engine is not None else {}
         kept = self.translator.run.kept_paragraphs
@@ -182,12 +184,16 @@ class TranslatePipeline:
         self._busy = False
         articles = [a for a, _ in batch]
         if isinstance(result, Failure):
-            # ArticleTranslator records failures as statuses; this is the last safety net
-            logger.error("translation batch failed: %s", result.getErrorMessage())
+            # ArticleTranslator records bad input and model failures as statuses; what arrives
+            # here is a bug: say so loudly, and leave the articles pending for a later run
+            logger.error("translation batch failed: %s", result.getErrorMessage(),
+                         exc_info=(result.type, result.value, result.getTracebackObject()))
+            if self.stats is not None:
+                self.stats.inc_value("newsmon/translate/internal_errors")
             for article in articles:
                 for target in self.targets:
                     if article.translation(target) is None:
-                        article.translations.append(_failed(target, result.getErrorMessage()))
+                        article.translations.append(Translation(target=target, status=PENDING))
         elif self.stats is not None:
             self.stats.inc_value("newsmon/translate/batches")
             for name, value in result.items():
@@ -208,6 +214,3 @@ class TranslatePipeline:
         for kind, n in counts.items():
             self.stats.inc_value(f"newsmon/translate/{kind}", n)
 
-
-def _failed(target: str, reason: str) -> Translation:
-    return Translation(target=target, status=f"{FAILED}: {' '.join(reason.split())[:200]}")

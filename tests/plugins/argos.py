@@ -184,11 +184,3 @@ def package_index(argos_packages: ArgosPackages) -> Iterator[PackageIndexServer]
     server = PackageIndexServer([argos_packages.ru_en, argos_packages.nb_en])
     yield server
     server.close()
-
-
-def closed_port_url() -> str:
-    """A loopback URL nothing listens on: what an unreachable index looks like, offline."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}/"

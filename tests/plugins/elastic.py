@@ -8,6 +8,7 @@ after the session; set NEWSMON_TEST_ELASTICSEARCH_URL to use a real Elasticsearc
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -24,19 +25,20 @@ import pytest
 ENV_URL = "NEWSMON_TEST_ELASTICSEARCH_URL"
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+_LISTENING = re.compile(rb"elasticsearch\s+(http://127\.0\.0\.1:(\d+))")
 
 
 class NoidaServer:
-    """``noida-db start --only elasticsearch`` in the foreground, as a child process."""
+    """``noida-db start --only elasticsearch`` in the foreground, as a child process.
 
-    def __init__(self, data_dir: Path, port: int | None = None) -> None:
+    The first start binds port 0 and reads the port the server chose from its output; a
+    restart (fault tests) asks for that same port again.
+    """
+
+    def __init__(self, data_dir: Path, port: int = 0) -> None:
         self.data_dir = data_dir
-        self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = data_dir.parent / f"{data_dir.name}.log"
 
@@ -49,6 +51,7 @@ class NoidaServer:
             )
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
+        offset = log.tell()
         self.process = subprocess.Popen(
             [executable, "start", "--only", "elasticsearch", "--elasticsearch-port",
              str(self.port), "--data-dir", str(self.data_dir)],
@@ -60,6 +63,12 @@ class NoidaServer:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 pytest.fail(f"noida-db exited with {self.process.returncode}: {self._log_tail()}")
+            if not self.port:
+                found = _LISTENING.search(self.log_path.read_bytes()[offset:])
+                if found is None:
+                    time.sleep(0.05)
+                    continue
+                self.port, self.url = int(found[2]), found[1].decode()
             try:
                 with urllib.request.urlopen(self.url + "/", timeout=1) as answer:
                     if answer.status == 200:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -26,3 +28,12 @@ def isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: 
 def newsmon_crawler(**settings: Any) -> Crawler:
     """A Scrapy crawler with newsmon's settings (from the configuration's defaults) and overrides."""
     return get_crawler(settings_dict={**load_config().scrapy_settings(), **settings})
+
+
+@pytest.fixture
+def refused_url() -> Iterator[str]:
+    """A loopback URL that refuses connections: a port bound (so nobody else takes it) and never
+    listened on, held for the whole test."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
