@@ -65,5 +65,6 @@ def explained_article(page: PageItem, *, min_words: int, max_bytes: int
         fetched_at=page.fetched_at,
         http_status=page.status,
         raw_sha256=hashlib.sha256(page.body).hexdigest(),
+        warc_record_id=page.warc_record_id,
     )
     return article, {**extracted.sources, "encoding": encoding}
