@@ -139,3 +139,47 @@ def summary_lines(summary: CrawlSummary) -> list[str]:
         lines.append(f"  Retry-After: waited {s.count('newsmon/retry_after/waited')} times,"
                      f" {s.count('newsmon/retry_after/too_long')} asked too long a wait")
     return lines
+
+
+# Ingest reads WARC files instead of the web: nothing is fetched, so no downloader or spider
+# middleware of newsmon's applies (incremental skipping, removals, archiving, re-checks).
+INGEST_OVERRIDES: dict[str, Any] = {
+    "DOWNLOADER_MIDDLEWARES": {}, "SPIDER_MIDDLEWARES": {}, "ROBOTSTXT_OBEY": False,
+}
+
+
+def run_ingest(config: Config, paths: list[str], overrides: dict[str, Any] | None = None) -> list[CrawlSummary]:
+    """Run WARC files through the crawl's item pipelines, one file after the other (so that
+    versions of an article seen in successive archives are stored in order); one summary each."""
+    from twisted.internet import defer
+
+    from crawler.spiders.warc_ingest import WarcIngestSpider
+
+    settings = crawler_settings(config, {**INGEST_OVERRIDES, **(overrides or {})})
+    outlets = load_outlets(settings.getlist("NEWSMON_OUTLET_DIRS"))
+    process = CrawlerProcess(settings)
+    summaries: list[CrawlSummary] = []
+
+    @defer.inlineCallbacks
+    def one_by_one():  # noqa: ANN202
+        for path in paths:
+            crawler = process.create_crawler(WarcIngestSpider)
+            yield process.crawl(crawler, path=path, outlets=outlets,
+                                store_path=settings.get("NEWSMON_STORE_PATH"))
+            summaries.append(CrawlSummary(path, crawler.stats.get_stats()))
+
+    failures: list[Any] = []
+    done = one_by_one()
+    done.addErrback(failures.append)
+    done.addBoth(lambda _: _stop())
+    process.start(stop_after_crawl=False)
+    if failures:
+        failures[0].raiseException()
+    return summaries
+
+
+def _stop() -> None:
+    from twisted.internet import reactor
+
+    if reactor.running:
+        reactor.stop()
