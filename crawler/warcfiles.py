@@ -55,7 +55,7 @@ class BrokenRecord:
     error: str
 
 
-def _response(path: str, offset: int, length: int, record) -> WarcResponse:  # noqa: ANN001
+def _response(path: str, offset: int, length: int, record) -> WarcResponse:
     headers = record.rec_headers
     http = record.http_headers
     payload = record.raw_stream.read()
@@ -127,7 +127,7 @@ def iter_responses(path: str | Path) -> Iterator[WarcResponse | BrokenRecord]:
                     return
 
 
-def _next_member(stream, after: int) -> int:  # noqa: ANN001
+def _next_member(stream, after: int) -> int:
     """Offset of the next gzip member start after ``after``, or -1."""
     stream.seek(after)
     data = stream.read()

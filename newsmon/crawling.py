@@ -161,7 +161,7 @@ def run_ingest(config: Config, paths: list[str], overrides: dict[str, Any] | Non
     summaries: list[CrawlSummary] = []
 
     @defer.inlineCallbacks
-    def one_by_one():  # noqa: ANN202
+    def one_by_one():
         for path in paths:
             crawler = process.create_crawler(WarcIngestSpider)
             yield process.crawl(crawler, path=path, outlets=outlets,

@@ -81,7 +81,7 @@ class WarcIngestSpider(scrapy.Spider):
 
 def _utc(warc_date: str) -> str:
     try:
-        moment = datetime.fromisoformat(warc_date.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(warc_date)
     except ValueError:
         return ""
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
