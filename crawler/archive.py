@@ -89,13 +89,15 @@ class WarcFileWriter:
         self._path = self.directory / f"{self.prefix}-{stamp}-{self._serial:05d}.warc.gz"
         self._file = self._path.open("xb")
         self._writer = WARCWriter(self._file, gzip=True, warc_version="1.1")
-        info = self._writer.create_warcinfo_record(self._path.name, {
-            "software": software(),
-            "format": "WARC File Format 1.1",
-            "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
-            "description": "responses fetched by the newsmon news crawler",
-        })
-        self._writer.write_record(info)
+        self._writer.write_record(_warcinfo(self._writer, self._path.name))
+
+    @staticmethod
+    def warcinfo_bytes(filename: str) -> bytes:
+        """A gzipped warcinfo record on its own, to start a file of copied records."""
+        out = BytesIO()
+        writer = WARCWriter(out, gzip=True, warc_version="1.1")
+        writer.write_record(_warcinfo(writer, filename))
+        return out.getvalue()
 
     def write(self, exchange: Exchange) -> WarcRecordRef:
         """Write the response record then its request record; return where the response is."""
@@ -142,6 +144,15 @@ class WarcFileWriter:
         if self._file is not None:
             self._file.close()
             self._file = None
+
+
+def _warcinfo(writer: WARCWriter, filename: str) -> Any:
+    return writer.create_warcinfo_record(filename, {
+        "software": software(),
+        "format": "WARC File Format 1.1",
+        "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
+        "description": "responses fetched by the newsmon news crawler",
+    })
 
 
 def _reason(status: int) -> str:

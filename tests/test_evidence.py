@@ -285,3 +285,17 @@ def test_recheck_schedule_favours_recent_articles() -> None:
 def test_word_diff_marks_only_what_changed() -> None:
     assert word_diff("eleven groups said", "twelve groups said") == "[-eleven-]{+twelve+} groups said"
     assert word_diff("a b", "a b c") == "a b {+c+}"
+
+
+def test_export_warc_copies_the_chosen_articles_records(world: MockWorld, tmp_path: Path) -> None:
+    article_id = _article_id(world.db, LATER["edited"])
+    target = tmp_path / "out.warc.gz"
+    world.newsmon("export-warc", article_id, "-o", str(target))
+    with open(target, "rb") as stream:
+        records = [(r.rec_type, r.rec_headers.get_header("WARC-Target-URI"))
+                   for r in ArchiveIterator(stream, check_digests=True)]
+    assert records[0][0] == "warcinfo"
+    assert [kind for kind, _ in records[1:]] == ["response", "response"]  # v1 and v2
+    assert all(url.endswith(LATER["edited"]) for _, url in records[1:])
+    missing = world.newsmon("export-warc", "nosuchid", "-o", str(tmp_path / "x.warc.gz"), check=False)
+    assert missing.returncode != 0 and "no article with id nosuchid" in missing.stderr
