@@ -75,7 +75,7 @@ def archive_overhead(url: str, workdir: Path, translate: bool, rounds: int = 2) 
         for archive in (False, True):
             run = workdir / f"archive-{archive}-{n}"
             config = run / "newsmon.toml"
-            run.mkdir()
+            run.mkdir(parents=True)
             config.write_text(f"[translate]\nenabled = {str(translate).lower()}\n"
                               f"[archive]\nenabled = {str(archive).lower()}\n", encoding="utf-8")
             stats, _seconds, _peak = crawl(url, run, {"NEWSMON_CONFIG": str(config)})

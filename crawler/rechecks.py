@@ -77,7 +77,10 @@ class RecheckMiddleware:
                 continue
             self.stats.inc_value("newsmon/incremental/scheduled_recheck")
             requests.append(scrapy.Request(
+                # dont_filter: the same URL found in a feed is skipped as known by the
+                # IncrementalMiddleware and must not make the duplicate filter drop this one
                 row["canonical_url"], callback=spider.parse_article, errback=spider.on_error,
+                dont_filter=True,
                 meta={"newsmon_kind": "article", "newsmon_edition": row["edition"],
                       "newsmon_outlet": outlet_id, "newsmon_recheck": True},
             ))

@@ -37,9 +37,9 @@ def _article_id(db: Path, path: str) -> str:
     return row[0]
 
 
-def _crawl(world: MockWorld) -> None:
-    world.newsmon("crawl", "kolokol", "--progress", "0",
-                  "-s", f"NEWSMON_RECHECK_SCHEDULE_HOURS={SCHEDULE_HOURS}")
+def _crawl(world: MockWorld) -> str:
+    return world.newsmon("crawl", "kolokol", "--progress", "0",
+                         "-s", f"NEWSMON_RECHECK_SCHEDULE_HOURS={SCHEDULE_HOURS}").stdout
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +51,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MockWorld]:
         site = world.sites["kolokol"]
         urllib.request.urlopen(urllib.request.Request(site.url + "/__later", method="POST"), timeout=5).close()
         time.sleep(max(0.0, SCHEDULE_HOURS * 3600 + 0.3 - (time.monotonic() - first_done)))
-        _crawl(world)
+        world.second_crawl = _crawl(world)  # its summary, to explain a failure
         yield world
 
 
@@ -110,7 +110,7 @@ def test_edited_article_keeps_both_versions(world: MockWorld) -> None:
     article_id = _article_id(world.db, LATER["edited"])
     history = world.newsmon("history", article_id, "--json").stdout.splitlines()
     versions = [json.loads(line) for line in history]
-    assert [v["version"] for v in versions] == [1, 2]
+    assert [v["version"] for v in versions] == [1, 2], world.second_crawl
     assert versions[1]["title"] == LATER["edited_title"]
     old, new = LATER["edited_replace"]
     assert old in versions[0]["body"] and new in versions[1]["body"] and old not in versions[1]["body"]
