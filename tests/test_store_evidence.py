@@ -69,7 +69,7 @@ def test_history_and_diff_commands_show_text_and_translation_changes(tmp_path: P
         env = {"NEWSMON_DB": str(db), "NEWSMON_DATA_DIR": str(tmp_path / "d"), "PYTHONPATH": str(ROOT),
                "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
         return subprocess.run([sys.executable, "-m", "newsmon.cli", *args], capture_output=True,
-                              text=True, env=env, timeout=60)
+                              text=True, env=env, timeout=60, check=False)
 
     history = newsmon("history", article_id).stdout
     assert "2 versions" in history and "v2  seen 2026-11-22T09:00:00Z" in history

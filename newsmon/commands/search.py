@@ -54,6 +54,9 @@ def search(args: argparse.Namespace, ctx: Context) -> int:
         result = ctx.cross_lingual_search(request)
     else:
         result = ctx.backend.search(request)
+    if ctx.backend is not ctx.store:  # Elasticsearch: edits and removals live in the store
+        for hit in result.hits:
+            hit.versions, hit.removed_at = ctx.store.evidence_summary(hit.id)
     out = ctx.out
     if args.json:
         for hit in result.hits:
