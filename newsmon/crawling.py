@@ -126,6 +126,14 @@ def summary_lines(summary: CrawlSummary) -> list[str]:
     errors = s.prefixed("newsmon/errors/")
     if errors:
         lines.append("  failed: " + ", ".join(f"{k} {v}" for k, v in errors.items()))
+    removed = s.prefixed("newsmon/removed/")
+    if s.count("newsmon/archive/records") or removed:
+        lines.append(
+            f"  evidence: {s.count('newsmon/archive/records')} responses archived (WARC, "
+            f"{s.count('newsmon/archive/payload_bytes') / 1e6:.1f} MB of payload), "
+            f"{s.count('newsmon/incremental/scheduled_recheck')} scheduled re-checks, "
+            f"{sum(removed.values())} articles found removed"
+        )
     retries = s.count("retry/count")
     if retries:
         reasons: dict[str, int] = {}

@@ -141,6 +141,7 @@ def test_removed_and_sent_home_articles_are_flagged_and_kept(world: MockWorld) -
     assert removed in ids
     assert all(json.loads(line)["removed_at"] for line in hits.splitlines())
     assert "removed: first seen gone" in world.newsmon("history", removed).stdout
+    assert "2 articles found removed" in world.second_crawl
 
 
 def test_verify_passes_then_detects_a_tampered_byte(world: MockWorld) -> None:
