@@ -112,6 +112,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "max_file_bytes": 1_000_000_000,  # start a new .warc.gz file past this size
         "discovery": False,  # also archive feeds and sitemaps, not only article responses
         "queue_size": 256,  # responses waiting for the writer thread; a full queue slows the crawl
+        "ingest_workers": 0,  # processes extracting pages in `newsmon ingest-warc`; 0 = one per core
     },
 }
 
@@ -206,6 +207,7 @@ class Config:
             "NEWSMON_ARCHIVE_MAX_FILE_BYTES": int(archive["max_file_bytes"]),
             "NEWSMON_ARCHIVE_DISCOVERY": bool(archive["discovery"]),
             "NEWSMON_ARCHIVE_QUEUE_SIZE": int(archive["queue_size"]),
+            "NEWSMON_INGEST_WORKERS": int(archive["ingest_workers"]),
         })
         translate = self.values["translate"]
         settings.update({

@@ -162,6 +162,7 @@ def run_ingest(config: Config, paths: list[str], overrides: dict[str, Any] | Non
     from twisted.internet import defer
 
     from crawler.spiders.warc_ingest import WarcIngestSpider
+    from pipelines.normalize.page import normalize_pages
 
     settings = crawler_settings(config, {**INGEST_OVERRIDES, **(overrides or {})})
     outlets = load_outlets(settings.getlist("NEWSMON_OUTLET_DIRS"))
@@ -172,7 +173,7 @@ def run_ingest(config: Config, paths: list[str], overrides: dict[str, Any] | Non
     def one_by_one():
         for path in paths:
             crawler = process.create_crawler(WarcIngestSpider)
-            yield process.crawl(crawler, path=path, outlets=outlets,
+            yield process.crawl(crawler, path=path, outlets=outlets, normalize=normalize_pages,
                                 store_path=settings.get("NEWSMON_STORE_PATH"))
             summaries.append(CrawlSummary(path, crawler.stats.get_stats()))
 
