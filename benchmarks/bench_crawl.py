@@ -9,6 +9,10 @@
 3. Baseline, in the same run: the same pages, downloaded beforehand, through
    ``trafilatura.extract`` in a plain loop.
 Prints the figures and the ratio end-to-end / trafilatura-alone.
+
+With ``--archive``: also the cost of WARC archiving (crawls with ``archive.enabled`` off and
+on, alternated, same run), WARC bytes per article, and ``newsmon ingest-warc`` of the crawl's
+WARC files into a fresh store, in articles/s against trafilatura alone on the same pages.
 """
 
 from __future__ import annotations
@@ -47,7 +51,7 @@ def start_server(count: int) -> tuple[subprocess.Popen, str]:
 
 def crawl(url: str, workdir: Path, env_extra: dict[str, str]) -> tuple[dict, float, int]:
     outlets = workdir / "outlets"
-    outlets.mkdir()
+    outlets.mkdir(parents=True)
     (outlets / f"{SITE}.toml").write_text(outlet_definition(SITE, url, faults=False), encoding="utf-8")
     env = {**os.environ, "NEWSMON_DB": str(workdir / "bench.sqlite3"), "NEWSMON_OUTLETS": str(outlets),
            "NEWSMON_DATA_DIR": str(workdir / "data"), **env_extra}
@@ -60,6 +64,40 @@ def crawl(url: str, workdir: Path, env_extra: dict[str, str]) -> tuple[dict, flo
     elapsed = time.perf_counter() - started
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return json.loads(result.stdout)[SITE], elapsed, peak_kib
+
+
+def archive_overhead(url: str, workdir: Path, translate: bool, rounds: int = 2) -> dict[str, float]:
+    """Crawl rates with archiving off and on (alternated), WARC bytes, and ingest-warc's rate."""
+    rates: dict[bool, list[float]] = {False: [], True: []}
+    warc_files: list[Path] = []
+    stored = 0
+    for n in range(rounds):
+        for archive in (False, True):
+            run = workdir / f"archive-{archive}-{n}"
+            config = run / "newsmon.toml"
+            run.mkdir(parents=True)
+            config.write_text(f"[translate]\nenabled = {str(translate).lower()}\n"
+                              f"[archive]\nenabled = {str(archive).lower()}\n", encoding="utf-8")
+            stats, _seconds, _peak = crawl(url, run, {"NEWSMON_CONFIG": str(config)})
+            stored = stats.get("newsmon/articles/inserted", 0)
+            rates[archive].append(stored / float(stats["elapsed_time_seconds"]))
+            if archive:
+                warc_files = sorted((run / "data" / "warc").glob("*.warc.gz"))
+    ingest_dir = workdir / "ingest"
+    ingest_dir.mkdir()
+    config = ingest_dir / "newsmon.toml"
+    config.write_text(f"[translate]\nenabled = {str(translate).lower()}\n", encoding="utf-8")
+    env = {**os.environ, "NEWSMON_DB": str(ingest_dir / "ingest.sqlite3"),
+           "NEWSMON_DATA_DIR": str(ingest_dir / "data"), "NEWSMON_CONFIG": str(config),
+           "NEWSMON_OUTLETS": str(workdir / f"archive-True-{rounds - 1}" / "outlets")}
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "newsmon.cli", "ingest-warc", *map(str, warc_files)],
+                   capture_output=True, text=True, env=env, cwd=ingest_dir, check=True)
+    ingest_seconds = time.perf_counter() - started
+    off, on = sum(rates[False]) / rounds, sum(rates[True]) / rounds
+    return {"rate_off": off, "rate_on": on, "overhead": 1 - on / off,
+            "warc_bytes_per_article": sum(p.stat().st_size for p in warc_files) / max(stored, 1),
+            "ingest_rate": stored / ingest_seconds, "ingest_seconds": ingest_seconds}
 
 
 def download(url: str, count: int) -> list[tuple[str, bytes]]:
@@ -84,7 +122,10 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=2000)
     parser.add_argument("--translate", action="store_true",
                         help="keep the translation stage on (default: off, it has its own benchmark)")
+    parser.add_argument("--archive", action="store_true",
+                        help="also measure WARC archiving overhead and ingest-warc throughput")
     args = parser.parse_args()
+    archive: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="newsmon-bench-") as tmp:
         workdir = Path(tmp)
         config = workdir / "newsmon.toml"
@@ -94,6 +135,8 @@ def main() -> None:
         try:
             stats, crawl_seconds, peak_kib = crawl(url, workdir, env_extra)
             pages = download(url, args.articles)
+            if args.archive:
+                archive = archive_overhead(url, workdir / "archive", args.translate)
         finally:
             server.kill()
         alone_seconds = trafilatura_alone(pages)
@@ -110,6 +153,14 @@ def main() -> None:
     print(f"trafilatura.extract alone:    {alone_seconds:7.1f} s  {alone_rate:7.1f} articles/s")
     print(f"ratio end-to-end / alone:     {e2e_rate / alone_rate:7.2f}")
     print(f"peak RSS of the crawl:        {peak_kib / 1024:7.1f} MiB")
+    if archive:
+        print(f"crawl, archive off / on:      {archive['rate_off']:7.1f} / {archive['rate_on']:.1f}"
+              f" articles/s (spider open to close): overhead {archive['overhead']:.1%}")
+        print(f"WARC bytes per article:       {archive['warc_bytes_per_article']:7.0f} (gzip per record,"
+              " request and response)")
+        print(f"ingest-warc, end to end:      {archive['ingest_seconds']:7.1f} s"
+              f"  {archive['ingest_rate']:7.1f} articles/s; ratio to trafilatura alone "
+              f"{archive['ingest_rate'] / alone_rate:.2f}")
 
 
 if __name__ == "__main__":

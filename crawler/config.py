@@ -43,6 +43,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "outlet_dirs": [],  # extra folders of outlet definitions, besides the bundled ones
         "user_agent": "newsmon/0.1 (news monitoring crawler; +https://github.com/newsmon/newsmon)",
         "recheck_after_hours": 0.0,  # 0 = never fetch a stored article again
+        # re-check stored articles this many hours after first seeing them (edits, removals)
+        "recheck_schedule_hours": [1.0, 6.0, 24.0, 168.0],
         "max_page_bytes": 5_000_000,
         "min_words": 60,  # fewer words of body text = not an article
         "autothrottle": True,
@@ -103,6 +105,15 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "webhook_retries": 3,  # further attempts in the same run; then retried on the next run
         "webhook_backoff": 1.0,  # seconds before the first retry; doubles each time
     },
+    "archive": {
+        # Raw responses as WARC files (docs/evidence.md): what newsmon saw, provable later.
+        "enabled": True,
+        "dir": "",  # "" = <user data dir>/newsmon/warc
+        "max_file_bytes": 1_000_000_000,  # start a new .warc.gz file past this size
+        "discovery": False,  # also archive feeds and sitemaps, not only article responses
+        "queue_size": 256,  # responses waiting for the writer thread; a full queue slows the crawl
+        "ingest_workers": 0,  # processes extracting pages in `newsmon ingest-warc`; 0 = one per core
+    },
 }
 
 # Environment variable -> (section, key). Secrets belong here, not in the file.
@@ -117,6 +128,7 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "NEWSMON_OUTLETS": ("crawl", "outlet_dirs"),
     "NEWSMON_ACTORS": ("statements", "actor_dirs"),
     "NEWSMON_MODELS_DIR": ("translate", "models_dir"),
+    "NEWSMON_ARCHIVE_DIR": ("archive", "dir"),
     "NEWSMON_TRANSLATE_DEVICE": ("translate", "device"),
     "NEWSMON_WEB_TOKEN": ("web", "token"),
 }
@@ -152,6 +164,11 @@ class Config:
         return [Path(p).expanduser() for p in self.values["statements"]["actor_dirs"]]
 
     @property
+    def archive_dir(self) -> Path:
+        path = self.values["archive"]["dir"]
+        return Path(path).expanduser() if path else data_dir() / "warc"
+
+    @property
     def outlet_dirs(self) -> list[Path]:
         return [Path(p).expanduser() for p in self.values["crawl"]["outlet_dirs"]]
 
@@ -162,6 +179,7 @@ class Config:
             "NEWSMON_STORE_PATH": str(self.store_path),
             "NEWSMON_OUTLET_DIRS": [str(p) for p in self.outlet_dirs],
             "NEWSMON_RECHECK_AFTER_HOURS": float(crawl["recheck_after_hours"]),
+            "NEWSMON_RECHECK_SCHEDULE_HOURS": [float(h) for h in crawl["recheck_schedule_hours"]],
             "NEWSMON_MAX_PAGE_BYTES": int(crawl["max_page_bytes"]),
             "NEWSMON_MIN_WORDS": int(crawl["min_words"]),
             "NEWSMON_LANGUAGE_MIN_CHARS": int(self.values["language"]["min_chars"]),
@@ -182,6 +200,15 @@ class Config:
             "LOG_LEVEL": crawl["log_level"],
             "NEWSMON_PROGRESS_INTERVAL": 0.0,  # seconds between progress lines; `newsmon crawl` sets it
         }
+        archive = self.values["archive"]
+        settings.update({
+            "NEWSMON_ARCHIVE_ENABLED": bool(archive["enabled"]),
+            "NEWSMON_ARCHIVE_DIR": str(self.archive_dir),
+            "NEWSMON_ARCHIVE_MAX_FILE_BYTES": int(archive["max_file_bytes"]),
+            "NEWSMON_ARCHIVE_DISCOVERY": bool(archive["discovery"]),
+            "NEWSMON_ARCHIVE_QUEUE_SIZE": int(archive["queue_size"]),
+            "NEWSMON_INGEST_WORKERS": int(archive["ingest_workers"]),
+        })
         translate = self.values["translate"]
         settings.update({
             "NEWSMON_TRANSLATE_ENABLED": bool(translate["enabled"]),

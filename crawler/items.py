@@ -24,3 +24,4 @@ class PageItem:
     fetched_at: str = ""
     requested_urls: list[str] = field(default_factory=list)  # before redirects
     hints: dict[str, str] = field(default_factory=dict)  # the outlet's CSS selectors
+    warc_record_id: str = ""  # the archived response (crawler.archive), if archiving is on

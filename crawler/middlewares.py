@@ -62,7 +62,8 @@ class IncrementalMiddleware:
         if seen["outcome"].startswith("error"):
             return  # a transient failure last time: try again
         fetched_at = datetime.fromisoformat(seen["fetched_at"].replace("Z", "+00:00"))
-        if self.recheck_after is None or _utc_now() - fetched_at < self.recheck_after:
+        scheduled = request.meta.get("newsmon_recheck", False)  # crawler.rechecks chose it
+        if not scheduled and (self.recheck_after is None or _utc_now() - fetched_at < self.recheck_after):
             self.stats.inc_value("newsmon/incremental/skipped_known")
             raise Skipped(f"already fetched: {request.url}")
         self.stats.inc_value("newsmon/incremental/rechecked")

@@ -41,6 +41,17 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.RetryAfterMiddleware": 550,
     # skip article URLs already stored; conditional requests when re-checking them
     "crawler.middlewares.IncrementalMiddleware": 560,
+    # a re-checked article answering 404/410 or sent to the front page: mark it removed
+    # (below RedirectMiddleware 600, so it sees where redirects ended)
+    "crawler.removals.RemovalMiddleware": 580,
+    # WARC records of bodies as received: above HttpCompressionMiddleware (590) and
+    # HttpCacheMiddleware (900), next to the downloader
+    "crawler.archive.ArchiveMiddleware": 950,
+}
+
+SPIDER_MIDDLEWARES = {
+    # after the start requests: stored articles due for a scheduled re-check
+    "crawler.rechecks.RecheckMiddleware": 950,
 }
 
 EXTENSIONS = {

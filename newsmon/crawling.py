@@ -126,6 +126,14 @@ def summary_lines(summary: CrawlSummary) -> list[str]:
     errors = s.prefixed("newsmon/errors/")
     if errors:
         lines.append("  failed: " + ", ".join(f"{k} {v}" for k, v in errors.items()))
+    removed = s.prefixed("newsmon/removed/")
+    if s.count("newsmon/archive/records") or removed:
+        lines.append(
+            f"  evidence: {s.count('newsmon/archive/records')} responses archived (WARC, "
+            f"{s.count('newsmon/archive/payload_bytes') / 1e6:.1f} MB of payload), "
+            f"{s.count('newsmon/incremental/scheduled_recheck')} scheduled re-checks, "
+            f"{sum(removed.values())} articles found removed"
+        )
     retries = s.count("retry/count")
     if retries:
         reasons: dict[str, int] = {}
@@ -139,3 +147,48 @@ def summary_lines(summary: CrawlSummary) -> list[str]:
         lines.append(f"  Retry-After: waited {s.count('newsmon/retry_after/waited')} times,"
                      f" {s.count('newsmon/retry_after/too_long')} asked too long a wait")
     return lines
+
+
+# Ingest reads WARC files instead of the web: nothing is fetched, so no downloader or spider
+# middleware of newsmon's applies (incremental skipping, removals, archiving, re-checks).
+INGEST_OVERRIDES: dict[str, Any] = {
+    "DOWNLOADER_MIDDLEWARES": {}, "SPIDER_MIDDLEWARES": {}, "ROBOTSTXT_OBEY": False,
+}
+
+
+def run_ingest(config: Config, paths: list[str], overrides: dict[str, Any] | None = None) -> list[CrawlSummary]:
+    """Run WARC files through the crawl's item pipelines, one file after the other (so that
+    versions of an article seen in successive archives are stored in order); one summary each."""
+    from twisted.internet import defer
+
+    from crawler.spiders.warc_ingest import WarcIngestSpider
+    from pipelines.normalize.page import normalize_pages
+
+    settings = crawler_settings(config, {**INGEST_OVERRIDES, **(overrides or {})})
+    outlets = load_outlets(settings.getlist("NEWSMON_OUTLET_DIRS"))
+    process = CrawlerProcess(settings)
+    summaries: list[CrawlSummary] = []
+
+    @defer.inlineCallbacks
+    def one_by_one():
+        for path in paths:
+            crawler = process.create_crawler(WarcIngestSpider)
+            yield process.crawl(crawler, path=path, outlets=outlets, normalize=normalize_pages,
+                                store_path=settings.get("NEWSMON_STORE_PATH"))
+            summaries.append(CrawlSummary(path, crawler.stats.get_stats()))
+
+    failures: list[Any] = []
+    done = one_by_one()
+    done.addErrback(failures.append)
+    done.addBoth(lambda _: _stop())
+    process.start(stop_after_crawl=False)
+    if failures:
+        failures[0].raiseException()
+    return summaries
+
+
+def _stop() -> None:
+    from twisted.internet import reactor
+
+    if reactor.running:
+        reactor.stop()

@@ -47,6 +47,10 @@ def hit_lines(number: int, hit: SearchHit, *, color: bool) -> list[str]:
         f"     {hit.outlet} · {hit.language or '?'} · {date} · id {hit.id}",
         f"     {one_line(hit.url)}",
     ]
+    if hit.versions > 1:
+        lines[0] += f"  [edited: {hit.versions} versions]"
+    if hit.removed_at:
+        lines[0] += f"  [removed {hit.removed_at}]"
     if hit.snippet:
         lines.append(f"     {marked(hit.snippet, color=color)}")
     if hit.translated_title or hit.translated_snippet:

@@ -61,6 +61,7 @@ class Article:
     raw_sha256: str = ""
     text_sha256: str = ""
     story_id: str = ""
+    warc_record_id: str = ""  # the archived response this text was extracted from, if any
     translations: list[Translation] = field(default_factory=list)
     id: str = ""
 

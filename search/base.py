@@ -27,6 +27,7 @@ def strip_marks(text: str) -> str:
 
 
 SORTS = ("relevance", "newest", "oldest")
+STATUSES = ("edited", "removed", "online")
 
 
 @dataclass
@@ -44,6 +45,7 @@ class SearchRequest:
     search_after: list | None = None  # opaque cursor from SearchResult.next_cursor (deep paging)
     collapse: bool = True  # one hit per story (see the dedup docs); False = every article
     facets: bool = False
+    status: str = ""  # "" = all; "edited", "removed" or "online" (evidence; SQLite store only)
 
 
 @dataclass
@@ -64,6 +66,8 @@ class SearchHit:
     story_outlets: list[str] = field(default_factory=list)
     story_languages: list[str] = field(default_factory=list)
     matched_form: str = ""  # which query form matched (cross-lingual search)
+    versions: int = 1  # > 1: the outlet changed the text since newsmon first saw it
+    removed_at: str = ""  # when newsmon first found the article gone (404/410, sent home)
 
 
 @dataclass

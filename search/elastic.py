@@ -601,6 +601,8 @@ class ElasticsearchBackend:
         return self.schema.from_document(answer["_source"])
 
     def search(self, request: SearchRequest) -> SearchResult:
+        if request.status:
+            raise QueryError("the status filter (edited/removed/online) needs the SQLite index")
         parsed = parse_query(request.query)
         body, offset = build_body(request, self.schema, parsed)
         answer = self._call(self.client.search, index=self.name, body=body, retries=1)

@@ -12,7 +12,8 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, timedelta
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,36 @@ from search.base import MARK_END, MARK_START, SearchHit, SearchRequest, SearchRe
 from search.dedup_index import DedupIndex, resolve_story, tune_connection
 from search.errors import ConfigError, QueryError, StoreUnwritable
 from search.query import parse_query, to_fts5
+
+
+@dataclass
+class WarcRecordRef:
+    """Where an archived response is: file, offset and length of its record, and its hash."""
+
+    record_id: str
+    path: str
+    offset: int
+    length: int
+    url: str
+    date: str
+    status: int
+    payload_sha256: str
+
+
+@dataclass
+class ArticleVersion:
+    """One text of an article as newsmon saw it, kept when the outlet changed it."""
+
+    article_id: str
+    version: int
+    seen_at: str
+    last_seen_at: str
+    title: str
+    body: str
+    text_sha256: str
+    raw_sha256: str = ""
+    warc_record_id: str = ""
+    translations: list[Translation] = field(default_factory=list)
 
 SCHEMA_VERSION = 1
 
@@ -85,6 +116,46 @@ CREATE TABLE IF NOT EXISTS translations (
     source_language TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (article_id, target)
 );
+-- evidence: archived responses, versions, captures and removals (docs/evidence.md)
+CREATE TABLE IF NOT EXISTS warc_records (
+    record_id TEXT PRIMARY KEY,       -- WARC-Record-ID of a response record
+    path TEXT NOT NULL,               -- the .warc(.gz) file
+    offset INTEGER NOT NULL,          -- where the record (its gzip member) starts
+    length INTEGER NOT NULL,
+    url TEXT NOT NULL,
+    date TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    payload_sha256 TEXT NOT NULL      -- hex, of the payload as stored (content coding kept)
+);
+CREATE TABLE IF NOT EXISTS article_versions (
+    article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    version INTEGER NOT NULL,
+    seen_at TEXT NOT NULL,            -- first fetch that showed this text
+    last_seen_at TEXT NOT NULL,
+    title TEXT NOT NULL,
+    body TEXT NOT NULL,
+    text_sha256 TEXT NOT NULL,
+    raw_sha256 TEXT NOT NULL DEFAULT '',
+    warc_record_id TEXT NOT NULL DEFAULT '',
+    translations TEXT NOT NULL DEFAULT '[]',  -- JSON, as they were for this version
+    PRIMARY KEY (article_id, version)
+);
+CREATE TABLE IF NOT EXISTS article_captures (
+    article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    version INTEGER NOT NULL,
+    seen_at TEXT NOT NULL,
+    warc_record_id TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS article_captures_article ON article_captures(article_id);
+CREATE TABLE IF NOT EXISTS article_removals (
+    article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    removed_at TEXT NOT NULL,         -- first re-check that found it gone
+    reason TEXT NOT NULL,             -- http-404 | http-410 | redirect-to-front-page
+    url TEXT NOT NULL,
+    warc_record_id TEXT NOT NULL DEFAULT '',
+    restored_at TEXT NOT NULL DEFAULT ''  -- a later fetch found it again
+);
+CREATE INDEX IF NOT EXISTS article_removals_article ON article_removals(article_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5(
     title, body, tr_title, tr_body, tokenize = 'unicode61 remove_diacritics 2'
 );
@@ -386,6 +457,7 @@ class SQLiteStore(StatementsMixin):
                     "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
                     (str(SCHEMA_VERSION),),
                 )
+                self._backfill_versions()
         except sqlite3.OperationalError as exc:  # read-only file system, full disk
             self.db.close()
             raise StoreUnwritable(f"cannot write the store {self.path} ({exc})") from None
@@ -432,6 +504,7 @@ class SQLiteStore(StatementsMixin):
             ).fetchone()
             if row is not None:
                 self._add_urls(row["id"], article.urls)
+                self._capture(row["id"], article)
                 return "duplicates", row["id"]
             # 3. a known URL under a new canonical (the site changed it): update that article
             existing_id = self._id_for_urls(article.urls)
@@ -444,11 +517,11 @@ class SQLiteStore(StatementsMixin):
         self._add_urls(existing_id, article.urls)
         new_values = self._row_values(article)
         if all(current[k] == v for k, v in new_values.items() if k not in ("id", "fetched_at")):
+            self._capture(existing_id, article)
             return "unchanged", existing_id
         assignments = ", ".join(f"{k} = :{k}" for k in new_values if k not in ("id", "canonical_url"))
         self.db.execute(
-            f"UPDATE articles SET {assignments}, version = version + 1, index_state = 'pending'"
-            " WHERE id = :existing",
+            f"UPDATE articles SET {assignments}, index_state = 'pending' WHERE id = :existing",
             {**new_values, "existing": existing_id},
         )
         if current["text_sha256"] != article.text_sha256:
@@ -457,6 +530,10 @@ class SQLiteStore(StatementsMixin):
         for translation in article.translations:
             self._write_translation(existing_id, translation)
         self.refresh_fts(existing_id)
+        if (current["title"], current["body"]) != (article.title, article.body):
+            self._new_version(existing_id, article)
+        else:
+            self._capture(existing_id, article)
         return "updated", existing_id
 
     def _insert(self, article: Article) -> None:
@@ -470,6 +547,7 @@ class SQLiteStore(StatementsMixin):
         for translation in article.translations:
             self._write_translation(article.id, translation)
         self.refresh_fts(article.id)
+        self._new_version(article.id, article)
 
     @staticmethod
     def _row_values(article: Article) -> dict[str, Any]:
@@ -520,6 +598,7 @@ class SQLiteStore(StatementsMixin):
                 "UPDATE articles SET index_state = 'pending' WHERE id = ?", (article_id,)
             )
             self.refresh_fts(article_id)
+            self._snapshot_translations(article_id)
 
     def _write_translation(self, article_id: str, t: Translation) -> None:
         self.db.execute(
@@ -684,6 +763,17 @@ class SQLiteStore(StatementsMixin):
         if request.date_to:
             clauses.append("a.published < ?")
             params.append(_day_after(request.date_to))
+        removed = "SELECT article_id FROM article_removals WHERE restored_at = ''"
+        status_clause = {
+            "": None,
+            "edited": "a.id IN (SELECT article_id FROM article_versions WHERE version > 1)",
+            "removed": f"a.id IN ({removed})",
+            "online": f"a.id NOT IN ({removed})",
+        }
+        if request.status not in status_clause:
+            raise QueryError(f"unknown status filter: {request.status}")
+        if status_clause[request.status]:
+            clauses.append(status_clause[request.status])
         return " AND ".join(clauses), params
 
     def _hit(self, match: str, row: sqlite3.Row) -> SearchHit:
@@ -697,6 +787,7 @@ class SQLiteStore(StatementsMixin):
             (match, row["rowid"]),
         ).fetchone()
         story = self.story_summary(article["story_id"] or article["id"])
+        versions, removed_at = self.evidence_summary(article["id"])
         translation = self.db.execute(
             "SELECT target FROM translations WHERE article_id = ? AND status = 'done' LIMIT 1",
             (article["id"],),
@@ -717,6 +808,8 @@ class SQLiteStore(StatementsMixin):
             story_size=story["size"],
             story_outlets=story["outlets"],
             story_languages=story["languages"],
+            versions=versions,
+            removed_at=removed_at,
         )
 
     def story_summary(self, story: str) -> dict[str, Any]:
@@ -998,6 +1091,159 @@ class SQLiteStore(StatementsMixin):
                 (delivered_at, error, alert_id),
             )
     # -- end of saved searches and alerts -----------------------------------------------------
+
+    # -- evidence: WARC records, versions, captures, removals ---------------------------------
+    def _backfill_versions(self) -> None:
+        """Articles stored before versions were kept get their current text as version 1."""
+        if self.db.execute("SELECT 1 FROM meta WHERE key = 'versions_backfilled'").fetchone():
+            return
+        self.db.execute(
+            "INSERT OR IGNORE INTO article_versions(article_id, version, seen_at, last_seen_at,"
+            " title, body, text_sha256, raw_sha256) SELECT id, 1, coalesce(nullif(fetched_at, ''),"
+            " first_seen), coalesce(nullif(fetched_at, ''), first_seen), title, body, text_sha256,"
+            " raw_sha256 FROM articles WHERE NOT EXISTS (SELECT 1 FROM article_versions v"
+            " WHERE v.article_id = articles.id)"
+        )
+        self.db.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('versions_backfilled', '1')")
+
+    @staticmethod
+    def _seen_at(article: Article) -> str:
+        return article.fetched_at or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def _new_version(self, article_id: str, article: Article) -> None:
+        """Keep the article's new text as its next version (earlier ones stay as they were)."""
+        seen = self._seen_at(article)
+        number = self._current_version(article_id) + 1
+        self.db.execute(
+            "INSERT INTO article_versions(article_id, version, seen_at, last_seen_at, title, body,"
+            " text_sha256, raw_sha256, warc_record_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (article_id, number, seen, seen, article.title, article.body, article.text_sha256,
+             article.raw_sha256, article.warc_record_id),
+        )
+        self.db.execute("UPDATE articles SET version = ? WHERE id = ?", (number, article_id))
+        self._snapshot_translations(article_id)
+        self._capture(article_id, article)
+
+    def _current_version(self, article_id: str) -> int:
+        row = self.db.execute(
+            "SELECT max(version) FROM article_versions WHERE article_id = ?", (article_id,)
+        ).fetchone()
+        return int(row[0] or 0)
+
+    def _capture(self, article_id: str, article: Article) -> None:
+        """One more fetch showed the current version: note when, and which record proves it."""
+        seen = self._seen_at(article)
+        version = self._current_version(article_id)
+        self.db.execute(
+            "INSERT INTO article_captures(article_id, version, seen_at, warc_record_id)"
+            " VALUES (?, ?, ?, ?)", (article_id, version, seen, article.warc_record_id),
+        )
+        self.db.execute(
+            "UPDATE article_versions SET last_seen_at = max(last_seen_at, ?)"
+            " WHERE article_id = ? AND version = ?", (seen, article_id, version),
+        )
+        self.db.execute(
+            "UPDATE article_removals SET restored_at = ? WHERE article_id = ? AND restored_at = ''",
+            (seen, article_id),
+        )
+
+    def _snapshot_translations(self, article_id: str) -> None:
+        """The current version keeps the translations made of its text."""
+        data = json.dumps([asdict(t) for t in self.translations(article_id)], ensure_ascii=False)
+        self.db.execute(
+            "UPDATE article_versions SET translations = ? WHERE article_id = ? AND version ="
+            " (SELECT max(version) FROM article_versions WHERE article_id = ?)",
+            (data, article_id, article_id),
+        )
+
+    def versions(self, article_id: str) -> list[ArticleVersion]:
+        """Every kept version of an article, oldest first."""
+        rows = self.db.execute(
+            "SELECT * FROM article_versions WHERE article_id = ? ORDER BY version", (article_id,)
+        ).fetchall()
+        result = []
+        for row in rows:
+            data = dict(row)
+            data["translations"] = [Translation(**t) for t in json.loads(data["translations"])]
+            result.append(ArticleVersion(**data))
+        return result
+
+    def captures(self, article_id: str) -> list[dict[str, Any]]:
+        """Every fetch that showed the article: version, time and WARC record, oldest first."""
+        rows = self.db.execute(
+            "SELECT version, seen_at, warc_record_id FROM article_captures WHERE article_id = ?"
+            " ORDER BY rowid", (article_id,),
+        ).fetchall()
+        return [dict(row) for row in rows]
+
+    def add_warc_records(self, refs: Sequence[WarcRecordRef]) -> None:
+        with self.transaction():
+            self.db.executemany(
+                "INSERT OR REPLACE INTO warc_records(record_id, path, offset, length, url, date,"
+                " status, payload_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(r.record_id, r.path, r.offset, r.length, r.url, r.date, r.status,
+                  r.payload_sha256) for r in refs],
+            )
+
+    def warc_record(self, record_id: str) -> WarcRecordRef | None:
+        row = self.db.execute("SELECT * FROM warc_records WHERE record_id = ?", (record_id,)).fetchone()
+        return WarcRecordRef(**dict(row)) if row is not None else None
+
+    def evidence_records(self) -> Iterator[tuple[str, str, WarcRecordRef | None]]:
+        """(article id, record id, its location or None) for every record an article points to."""
+        rows = self.db.execute(
+            "SELECT article_id, warc_record_id FROM article_captures WHERE warc_record_id != ''"
+            " UNION SELECT article_id, warc_record_id FROM article_removals WHERE warc_record_id != ''"
+            " ORDER BY 1, 2"
+        ).fetchall()
+        for row in rows:
+            yield row[0], row[1], self.warc_record(row[1])
+
+    def mark_removed(self, url: str, *, removed_at: str, reason: str,
+                     warc_record_id: str = "") -> str | None:
+        """Note that the article stored under ``url`` is gone; its id, or None if none is stored.
+
+        Only the first re-check that finds it gone is kept (until it comes back).
+        """
+        found = self.article_for_url(url)
+        if found is None:
+            return None
+        article_id = found[0]
+        with self.transaction():
+            if self.removal(article_id) is None:
+                self.db.execute(
+                    "INSERT INTO article_removals(article_id, removed_at, reason, url, warc_record_id)"
+                    " VALUES (?, ?, ?, ?, ?)", (article_id, removed_at, reason, url, warc_record_id),
+                )
+                self.db.execute(
+                    "UPDATE articles SET index_state = 'pending' WHERE id = ?", (article_id,)
+                )
+        return article_id
+
+    def removal(self, article_id: str) -> dict[str, Any] | None:
+        """The article's current removal (time, reason, URL, record), or None if it is online."""
+        row = self.db.execute(
+            "SELECT removed_at, reason, url, warc_record_id FROM article_removals"
+            " WHERE article_id = ? AND restored_at = '' ORDER BY rowid DESC LIMIT 1", (article_id,),
+        ).fetchone()
+        return dict(row) if row is not None else None
+
+    def recheck_candidates(self, outlet: str, first_seen_since: str) -> list[sqlite3.Row]:
+        """Online articles of an outlet first seen since a time, with their last fetch and capture."""
+        return self.db.execute(
+            "SELECT a.id, a.canonical_url, a.edition, a.first_seen,"
+            " (SELECT max(f.fetched_at) FROM fetches f JOIN article_urls u ON u.url = f.url"
+            "  WHERE u.article_id = a.id) AS last_fetch,"
+            " (SELECT max(c.seen_at) FROM article_captures c WHERE c.article_id = a.id) AS last_seen"
+            " FROM articles a WHERE a.outlet = ? AND a.first_seen >= ? AND a.id NOT IN"
+            " (SELECT article_id FROM article_removals WHERE restored_at = '')",
+            (outlet, first_seen_since),
+        ).fetchall()
+
+    def evidence_summary(self, article_id: str) -> tuple[int, str]:
+        """(number of versions, time first seen removed or "") of an article."""
+        removal = self.removal(article_id)
+        return max(self._current_version(article_id), 1), removal["removed_at"] if removal else ""
 
 
 def _day_after(value: str) -> str:

@@ -22,6 +22,7 @@ from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
+from crawler.archive import META_KEY as WARC_RECORD_META
 from crawler.items import PageItem
 from crawler.middlewares import Skipped
 from crawler.outlets import Edition, Outlet
@@ -138,6 +139,7 @@ class OutletSpider(scrapy.Spider):
             fetched_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             requested_urls=list(response.meta.get("redirect_urls", [])),
             hints=dict(self.outlet.hints),
+            warc_record_id=response.meta.get(WARC_RECORD_META, ""),
         )
 
     def on_error(self, failure: Failure) -> None:

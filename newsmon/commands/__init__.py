@@ -17,4 +17,6 @@ COMMAND_MODULES = [
     "newsmon.commands.statements",
     "newsmon.commands.watch",
     "newsmon.commands.serve",
+    "newsmon.commands.evidence",
+    "newsmon.commands.warc",
 ]

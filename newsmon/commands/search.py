@@ -7,11 +7,12 @@ import argparse
 from newsmon.commands.arguments import add_filter_arguments, positive_int
 from newsmon.context import Context
 from newsmon.render import as_json, hit_lines, hit_record, one_line, safe_text, write_csv
-from search.base import SORTS, SearchRequest
+from search.base import SORTS, STATUSES, SearchRequest
 from search.errors import NotFound, QueryError
 
 CSV_COLUMNS = ["id", "title", "url", "outlet", "language", "published", "score", "snippet",
-               "translated_title", "story_id", "story_size", "matched_form"]
+               "translated_title", "story_id", "story_size", "matched_form", "versions",
+               "removed_at"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -22,6 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--limit", type=positive_int, default=10, help="hits per page (default 10)")
     p.add_argument("--page", type=positive_int, default=1, help="page number (default 1)")
     p.add_argument("--all", action="store_true", help="every article, not one per story")
+    p.add_argument("--status", choices=STATUSES,
+                   help="only articles edited since first seen, removed, or still online")
     p.add_argument("--facets", action="store_true", help="also count hits per outlet, language, day")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="JSON Lines, one hit per line")
@@ -45,12 +48,15 @@ def search(args: argparse.Namespace, ctx: Context) -> int:
         query=args.query, outlets=args.outlet, languages=args.language,
         date_from=args.date_from, date_to=args.date_to, sort=args.sort,
         limit=args.limit, offset=(args.page - 1) * args.limit,
-        collapse=not args.all, facets=args.facets,
+        collapse=not args.all, facets=args.facets, status=args.status or "",
     )
     if args.cross_lingual:
         result = ctx.cross_lingual_search(request)
     else:
         result = ctx.backend.search(request)
+    if ctx.backend is not ctx.store:  # Elasticsearch: edits and removals live in the store
+        for hit in result.hits:
+            hit.versions, hit.removed_at = ctx.store.evidence_summary(hit.id)
     out = ctx.out
     if args.json:
         for hit in result.hits:

@@ -26,7 +26,7 @@ import threading
 import time
 import zlib
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from functools import cache
@@ -86,6 +86,7 @@ class MockSite:
         self.articles = articles(site, faults=faults)
         self.by_path = {a.path: a for a in self.articles}
         self.redirects = {a.redirect_from: a.path for a in self.articles if a.redirect_from}
+        self.later = False  # POST /__later: the [later] changes of site.toml apply
         self.latest = max((a.updated or a.published for a in self.listed()),
                           key=datetime.fromisoformat)  # drafts in /private/ may be dated ahead
         self.lock = threading.Lock()
@@ -135,8 +136,23 @@ class MockSite:
 
     def listed(self, edition: str | None = None) -> list[ArticleSpec]:
         """What index pages, feeds and the news sitemap list: no private pages, no AMP copies."""
-        return [a for a in self.articles if a.kind not in ("private", "duplicate")
-                and edition in (None, a.edition)]
+        gone = self.gone_later()
+        return [self.current(a) for a in self.articles if a.kind not in ("private", "duplicate")
+                and edition in (None, a.edition) and a.path not in gone]
+
+    def gone_later(self) -> set[str]:
+        """Paths no longer listed anywhere: removed or sent home (only once ``later`` is set)."""
+        changes = self.config.get("later", {})
+        return {changes["removed"], changes["sent_home"]} if self.later and changes else set()
+
+    def current(self, spec: ArticleSpec) -> ArticleSpec:
+        """The article as it reads now: once ``later`` is set, the edited one has changed."""
+        changes = self.config.get("later", {})
+        if not (self.later and changes and spec.path == changes["edited"]):
+            return spec
+        old, new = changes["edited_replace"]
+        return replace(spec, title=changes["edited_title"], updated=changes["edited_at"],
+                       paragraphs=tuple(p.replace(old, new) for p in spec.paragraphs))
 
     def page(self, edition: str, title: str, main: str, head: str = "", charset: str = "utf-8",
              html_attrs: str = "") -> str:
@@ -225,7 +241,9 @@ class MockSite:
             root, tag = "urlset", "url"
             extra = [self.special["archive"]]
             extra += [self.special["binary"]] if self.faults and "binary" in self.special else []
-            rows = [(a.path, a.updated or a.published) for a in self.articles]
+            gone = self.gone_later()
+            rows = [(a.path, a.updated or a.published) for a in map(self.current, self.articles)
+                    if a.path not in gone]
             rows += [(p, self.latest) for p in extra]
         elif path in generated:
             root, tag = "urlset", "url"
@@ -272,7 +290,14 @@ class MockSite:
             return Response(200, _scan_png(), "image/png", modified="2026-11-18T12:00:00+03:00")
         if self.faults and path in self.redirects:
             return Response(301, headers={"Location": self.url + self.redirects[path]})
+        if path in self.gone_later():
+            changes = self.config["later"]
+            if path == changes["removed"]:
+                return Response(410, self.page(self.default, ui["not_found"],
+                                               f"<h1>{_esc(ui['not_found'])}</h1>").encode())
+            return Response(302, headers={"Location": self.url + "/"})
         if spec := self.by_path.get(path):
+            spec = self.current(spec)
             if self.faults and spec.flaky and self.hits[path] == 1:
                 return Response(500, b"<h1>500 Internal Server Error</h1>\n")
             return self.article_page(spec)
@@ -325,7 +350,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         mock, path = self.server.mock, self.path.split("?", 1)[0]
         with mock.lock:
-            if path in ("/__log", "/__reset"):
+            if path in ("/__log", "/__reset", "/__later"):
+                if path == "/__later" and self.command == "POST":
+                    mock.later = True
                 if path == "/__reset":
                     mock.log.clear()
                     mock.times.clear()
@@ -338,7 +365,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(mock.route(path))
 
     def do_POST(self) -> None:
-        if self.path.split("?", 1)[0] == "/__reset":
+        if self.path.split("?", 1)[0] in ("/__reset", "/__later"):
             return self.do_GET()
         self._send(Response(405, b"Method Not Allowed\n", "text/plain"))
 

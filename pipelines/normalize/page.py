@@ -65,5 +65,17 @@ def explained_article(page: PageItem, *, min_words: int, max_bytes: int
         fetched_at=page.fetched_at,
         http_status=page.status,
         raw_sha256=hashlib.sha256(page.body).hexdigest(),
+        warc_record_id=page.warc_record_id,
     )
     return article, {**extracted.sources, "encoding": encoding}
+
+
+def normalize_pages(pages: list[PageItem], min_words: int, max_bytes: int) -> list[Article | str]:
+    """Each page's Article, or the reason it is none: a batch for a worker process (ingest-warc)."""
+    results: list[Article | str] = []
+    for page in pages:
+        try:
+            results.append(page_to_article(page, min_words=min_words, max_bytes=max_bytes))
+        except NotAnArticle as exc:
+            results.append(exc.reason)
+    return results
