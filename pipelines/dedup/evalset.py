@@ -197,6 +197,7 @@ def evaluate(items: list[Item], options: DedupOptions, workdir: str | Path) -> R
         for item in items:
             dedup.assign(item.article)
             store.upsert([item.article])
+        dedup.settle()
         story = {}
         for item in items:
             stored = store.article_for_url(item.article.canonical_url)
