@@ -287,6 +287,9 @@ class DedupIndex:
         ).fetchall()
 
     # -- links and settling (Deduplicator.settle) ------------------------------------------
+    def all_docs(self) -> list[int]:
+        return [row[0] for row in self.db.execute("SELECT doc FROM dedup_docs ORDER BY doc")]
+
     def unsettled_docs(self) -> list[int]:
         return [row[0] for row in self.db.execute(
             "SELECT doc FROM dedup_docs WHERE settled = 0 ORDER BY ts, article_id")]

@@ -106,8 +106,9 @@ class Deduplicator:
     cross_candidates = 25  # evidence candidates verified per article
     min_contained_shingles = 20  # containment is only trusted on texts at least this long
     min_size_ratio = 0.35  # ... whose shorter text is at least this share of the longer
-    min_shared_signals = 2  # rare signals (weight >= 0.5) any two linked articles share
+    min_shared_signals = 2  # rare signals (>= rare_weight) any two linked articles share
     extra_weight = 0.25  # how much the longer article's unshared signals count
+    rare_weight = 0.7  # a signal at least this rare (about 5 other groups carry it at most)
 
     def __init__(self, store, options: DedupOptions, names: NameNormalizer | None = None) -> None:
         self.store = store
@@ -408,9 +409,9 @@ class Deduplicator:
     def agreement(self, doc: Doc, other: Doc, carriers: _Carriers) -> tuple[float, int]:
         """Weighted overlap of two articles' signals, and how many rare ones they share.
 
-        A token weighs 1 / (1 + the near-copy groups other than these two's that carry it in
-        ``doc``'s window): a name only these two articles have weighs 1, the region every
-        article of the week names next to nothing. The shared weight is divided by the smaller
+        A token's weight falls with the log of the near-copy groups other than these two's that
+        carry it in ``doc``'s window (``_rarity``): a name only these two articles have weighs
+        1, the region every article of the week names next to nothing. The shared weight is divided by the smaller
         article's total plus a quarter (``extra_weight``) of what the other adds: a retelling's own
         reporting counts against a match, but little.
         """
@@ -425,7 +426,7 @@ class Deduplicator:
         scale = totals[0] + self.extra_weight * (totals[1] - totals[0])
         if scale <= 0.0:
             return 0.0, 0
-        rare = sum(1 for t in both if weight[t] >= 0.5)
+        rare = sum(1 for t in both if weight[t] >= self.rare_weight)
         return math.fsum(weight[t] for t in both) / scale, rare
 
     def _postings(self, token: str, ts: int, carriers: _Carriers) -> list:
@@ -576,9 +577,11 @@ class Deduplicator:
 
 
 
-def _rarity(carriers: _Carriers, token: str, *own_groups: int) -> float:
-    """1 / (1 + groups other than ``own_groups`` carrying the token); 0 when too common."""
+def _rarity(carriers: _Carriers, token: str, *own_groups: int, limit: int = 100) -> float:
+    """1 for a token no other group carries in the window, falling with the log of how many
+    do, to 0 at ``limit`` (or when too common to have been counted)."""
     groups = carriers.groups.get(token)
     if groups is None:
         return 0.0
-    return 1.0 / (1 + len(groups - set(own_groups)))
+    others = len(groups - set(own_groups))
+    return max(0.0, 1.0 - math.log1p(others) / math.log1p(limit))
