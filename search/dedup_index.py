@@ -260,20 +260,17 @@ class DedupIndex:
 
     # -- candidates -------------------------------------------------------------------------
     def bucket_neighbours(self, bands: Sequence[tuple[int, int]], limit: int) -> list[int]:
-        """Docs sharing at least one LSH bucket, most recent first, at most ``limit``."""
-        if not bands:
-            return []
-        values = ", ".join("(?, ?)" for _ in bands)
-        params = [value for pair in bands for value in pair]
-        # CROSS JOIN keeps the constant list outside, so each pair is a primary-key lookup
-        # (a row-value IN over the table would scan it)
-        rows = self.db.execute(
-            f"WITH wanted(band, bucket) AS (VALUES {values})"
-            " SELECT DISTINCT b.doc FROM wanted CROSS JOIN dedup_bands b"
-            " ON b.band = wanted.band AND b.bucket = wanted.bucket ORDER BY b.doc DESC LIMIT ?",
-            (*params, limit),
-        ).fetchall()
-        return [row[0] for row in rows]
+        """Docs sharing at least one LSH bucket, most recent first, at most ``limit``.
+
+        One bounded backwards index scan per bucket: a bucket that keeps growing with the
+        collection (a popular boilerplate band) is never read in full, so the cost stays flat.
+        """
+        found: set[int] = set()
+        for band, bucket in bands:
+            found.update(row[0] for row in self.db.execute(
+                "SELECT doc FROM dedup_bands WHERE band = ? AND bucket = ? ORDER BY doc DESC"
+                " LIMIT ?", (band, bucket, limit)))
+        return sorted(found, reverse=True)[:limit]
 
     def postings(self, token: str, ts: int, window_days: int, limit: int) -> list[sqlite3.Row]:
         """Docs carrying a signal token within the time window (at most ``limit`` + 1 rows)."""

@@ -371,7 +371,13 @@ class Deduplicator:
             weight = math.fsum(_rarity(carriers, t, doc.group) for t in shared[other])
             return (-weight, abs(rows_ts[other] - doc.ts), other)
 
-        ranked = sorted(shared, key=rank)[: self.cross_candidates]
+        def rare(other: int) -> int:  # exact: every shared token is one of doc's own
+            pair = (doc.group, groups[other])
+            return sum(1 for t in shared[other] if _rarity(carriers, t, *pair) >= self.rare_weight)
+
+        groups = {row["doc"]: row["grp"] for rows in carriers.rows.values() for row in rows}
+        eligible = [other for other in shared if rare(other) >= self.min_shared_signals]
+        ranked = sorted(eligible, key=rank)[: self.cross_candidates]
         links = []
         for other in self.index.docs(ranked):
             judged = self.judge(doc, other, carriers)
