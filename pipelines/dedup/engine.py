@@ -167,7 +167,8 @@ class Deduplicator:
             if progress:
                 progress(n)
         report = self.settle()
-        outcomes["settled"] += report.docs
+        if report.docs:
+            outcomes["settled"] += report.docs
         return outcomes
 
     def rebuild(self, progress: Callable[[int], None] | None = None) -> RebuildReport:
