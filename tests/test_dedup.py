@@ -381,3 +381,24 @@ def test_a_crawl_of_the_mock_outlets_clusters_stories(mock_world):
     assert len({h["story_id"] for h in hits}) == len(hits)  # one hit per story
     assert len(every.stdout.splitlines()) > len(hits)
     assert fjordposten  # both outlets were crawled
+
+
+def test_translations_arriving_later_merge_stories_on_update_with_ids_kept(store, sources):
+    """`translate --pending` then `dedup update`: what the translation reveals merges stories
+    (here: three days apart, too far for signals alone), the older id stays, the other resolves."""
+    dedup = Deduplicator(store, DedupOptions.defaults())
+    russian_source = sources["e05-whistleblower-detained/ru"]
+    russian = add(dedup, store, article(russian_source, translated=False))
+    english = add(dedup, store, article(sources["e05-whistleblower-detained/en"],
+                                        published="2026-11-25T12:00:00Z"))
+    dedup.settle()
+    assert russian.story_id != english.story_id
+    article_id = store.article_for_url(russian_source.url)[0]
+    store.save_translation(article_id, Translation(
+        target="en", status="done", title=russian_source.pivot_title,
+        body=russian_source.pivot_body, source_language="ru"))
+    outcomes = Deduplicator(store, DedupOptions.defaults()).update()
+    assert outcomes["reindexed"] == 1 and outcomes["settled"] == 1
+    assert stored_story(store, russian_source.url) == russian.story_id  # the older id stays
+    assert stored_story(store, sources["e05-whistleblower-detained/en"].url) == russian.story_id
+    assert resolve_story(store.db, english.story_id) == russian.story_id
