@@ -44,3 +44,8 @@ def test_fold_and_skeleton_are_plain_ascii():
     assert fold("Ковалёв") == fold("Kovaljov") == "kovalev"
     assert fold("Україна") == "ukraina"
     assert skeleton("mirosnicenko") == "mrsn"
+
+
+def test_multi_word_names_key_word_by_word(names):
+    assert names.phrase_key(["Ozjornyj", "kraj"], "nb") == names.phrase_key(
+        ["Озёрного", "края"], "ru") == "ozerni krai"
