@@ -520,6 +520,8 @@ class Deduplicator:
         report.moved += self.index.move_docs(moves, touch_articles=touch_articles)
         for story in sorted(seen_stories - taken):  # emptied: alias to where most went
             went = Counter(moves[d] for d in rows if rows[d][2] == story and d in moves)
+            if not went:  # no members (cannot happen through assign): nothing to point at
+                continue
             target = min(went.items(), key=lambda kv: (-kv[1], kv[0]))[0]
             self.index.alias(story, target)
             self.index.drop_story(story)
