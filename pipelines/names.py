@@ -84,7 +84,10 @@ class NameNormalizer:
         if CYRILLIC.search(lower):
             analyser = self._morph["uk" if language == "uk" or _UKRAINIAN.search(lower) else "ru"]
             forms: list[str] = []
-            for parse in analyser.parse(lower)[:4]:
+            parses = analyser.parse(lower)[:4]
+            # a reading as a name first: «Вересова» is Veresov's, not an adjective of «вереск»
+            parses.sort(key=lambda p: not {"Surn", "Name", "Patr", "Geox", "Orgn"} & p.tag.grammemes)
+            for parse in parses:
                 # the nominative singular of the same gender: Калининой -> калинина (Kalinina)
                 inflected = parse.inflect({"nomn", "sing"}) if "plur" not in parse.tag else None
                 form = inflected.word if inflected is not None else parse.normal_form
