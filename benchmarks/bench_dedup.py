@@ -107,14 +107,18 @@ class Corpus:
         return article
 
 
-def probe(dedup: Deduplicator, corpus: Corpus, count: int) -> list[float]:
+def probe(dedup: Deduplicator, corpus: Corpus, count: int) -> tuple[list[float], float]:
+    """Per-article assignment times, and the settling of those articles as a crawl's end does
+    (seconds per article)."""
     times = []
     for _ in range(count):
         article = corpus.next()
         started = time.perf_counter()
         dedup.assign(article)
         times.append(time.perf_counter() - started)
-    return times
+    started = time.perf_counter()
+    dedup.settle()
+    return times, (time.perf_counter() - started) / count
 
 
 def main() -> int:
@@ -141,25 +145,30 @@ def main() -> int:
             while loaded < size:
                 batch = [corpus.next() for _ in range(min(1000, size - loaded))]
                 dedup.assign_many(batch)
+                # the load stands for earlier crawls, each settled when it closed
+                with store.transaction():
+                    store.dedup_index().mark_settled(store.dedup_index().unsettled_docs())
                 loaded += len(batch)
                 print(f"\rloaded {loaded}", end="", file=sys.stderr, flush=True)
             load_seconds += time.perf_counter() - started
             print(file=sys.stderr)
-            times = probe(dedup, corpus, args.probe)
+            times, settle = probe(dedup, corpus, args.probe)
             loaded += args.probe
             stories = store.dedup_index().story_count()
             size_mb = sum(p.stat().st_size for p in Path(tmp).iterdir()) / 1e6
             results.append((size, statistics.mean(times), statistics.median(times),
-                            statistics.quantiles(times, n=20)[18], stories, size_mb))
+                            statistics.quantiles(times, n=20)[18], stories, size_mb, settle))
             print(f"at {size:>7} articles: {1000 * results[-1][1]:.2f} ms/article mean,"
                   f" {1000 * results[-1][2]:.2f} median, {1000 * results[-1][3]:.2f} p95;"
-                  f" {stories} stories; store {size_mb:.0f} MB; load so far {load_seconds:.0f} s",
+                  f" {stories} stories; store {size_mb:.0f} MB; load so far {load_seconds:.0f} s;"
+                  f" settling the probe {1000 * settle:.2f} ms/article",
                   flush=True)
         store.close()
     base = results[0]
     print(f"\nbaseline: probe at {base[0]} articles, {1000 * base[1]:.2f} ms/article")
-    for size, mean, *_ in results[1:]:
-        print(f"ratio at {size} / {base[0]} articles: {mean / base[1]:.2f} (1.0 = flat)")
+    for size, mean, *rest in results[1:]:
+        print(f"ratio at {size} / {base[0]} articles: {mean / base[1]:.2f} (1.0 = flat);"
+              f" settling {rest[-1] / base[-1]:.2f}")
     return 0
 
 

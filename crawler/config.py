@@ -85,8 +85,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "near_threshold": 0.5,  # estimated Jaccard of word shingles: a near copy
         "containment_threshold": 0.8,  # or this share of the shorter text is in the longer one
         "cross_threshold": 0.25,  # Jaccard of content words of the pivot-language texts ...
-        "cross_signals_min": 0.4,  # ... and agreement of their rare names/numbers/dates
-        "signal_threshold": 0.45,  # agreement of rare signals when no translation exists
+        "cross_signals_min": 0.6,  # ... and agreement of their rare names/numbers/dates
+        "signal_threshold": 0.6,  # agreement of rare signals, any two languages or one
         "window_days": 7,  # cross-language matches are published this close together
         "signal_window_hours": 48,  # ... and this close when there is no translation
     },

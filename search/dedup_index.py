@@ -9,6 +9,7 @@ Tables (created on the store's connection, ``CREATE ... IF NOT EXISTS``):
 - ``dedup_docs``: one row per article: story id, language, time, signature(s), signals.
 - ``dedup_bands``: LSH buckets (band, bucket) -> doc, for same-language near copies.
 - ``dedup_signals``: rare-signal postings (token, day) -> doc, for cross-language candidates.
+- ``dedup_links``: pairs of docs judged one story; stories are the connected groups of links.
 - ``stories``: live story ids (the oldest wins a merge); ``story_aliases``: merged-away ids,
   always pointing straight at a live story, so an old id resolves in one step.
 
@@ -52,8 +53,20 @@ CREATE TABLE IF NOT EXISTS dedup_docs (
     signature BLOB NOT NULL,
     pivot_terms INTEGER NOT NULL DEFAULT 0,
     pivot_signature BLOB,
-    signals TEXT NOT NULL DEFAULT '[]'
+    signals TEXT NOT NULL DEFAULT '[]',
+    copy_group INTEGER,             -- smallest doc of its near-copy group (NULL: itself)
+    settled INTEGER NOT NULL DEFAULT 0  -- its links reflect the index (Deduplicator.settle)
 );
+CREATE INDEX IF NOT EXISTS dedup_docs_group ON dedup_docs(copy_group) WHERE copy_group IS NOT NULL;
+CREATE INDEX IF NOT EXISTS dedup_docs_unsettled ON dedup_docs(settled) WHERE settled = 0;
+CREATE TABLE IF NOT EXISTS dedup_links (
+    a INTEGER NOT NULL,             -- the smaller doc
+    b INTEGER NOT NULL,
+    kind TEXT NOT NULL,             -- near | contained | translation | signals
+    score REAL NOT NULL,
+    PRIMARY KEY (a, b)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS dedup_links_b ON dedup_links(b);
 CREATE INDEX IF NOT EXISTS dedup_docs_story ON dedup_docs(story_id);
 CREATE INDEX IF NOT EXISTS dedup_docs_text ON dedup_docs(text_sha256);
 CREATE TABLE IF NOT EXISTS dedup_bands (
@@ -102,6 +115,12 @@ class Doc:
     pivot_terms: int
     pivot_signature: bytes | None
     signals: list[str]
+    copy_group: int | None = None
+    settled: int = 0
+
+    @property
+    def group(self) -> int:
+        return self.copy_group if self.copy_group is not None else self.doc
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Doc:
@@ -147,7 +166,7 @@ class DedupIndex:
 
     def clear(self) -> None:
         """Forget every signature and bucket (stories and aliases stay: ids must keep resolving)."""
-        for table in ("dedup_bands", "dedup_signals", "dedup_docs"):
+        for table in ("dedup_bands", "dedup_signals", "dedup_links", "dedup_docs"):
             self.db.execute(f"DELETE FROM {table}")
 
     def clear_stories(self) -> None:
@@ -205,7 +224,7 @@ class DedupIndex:
         signals: Sequence[str],
     ) -> int:
         """Insert or replace one document with its buckets and signal postings."""
-        values = {**values, "signals": json.dumps(sorted(signals))}
+        values = {**values, "signals": json.dumps(sorted(signals)), "settled": 0}
         if doc is None:
             columns = ", ".join(values)
             cursor = self.db.execute(
@@ -241,30 +260,107 @@ class DedupIndex:
 
     # -- candidates -------------------------------------------------------------------------
     def bucket_neighbours(self, bands: Sequence[tuple[int, int]], limit: int) -> list[int]:
-        """Docs sharing at least one LSH bucket, most recent first, at most ``limit``."""
-        if not bands:
-            return []
-        values = ", ".join("(?, ?)" for _ in bands)
-        params = [value for pair in bands for value in pair]
-        # CROSS JOIN keeps the constant list outside, so each pair is a primary-key lookup
-        # (a row-value IN over the table would scan it)
-        rows = self.db.execute(
-            f"WITH wanted(band, bucket) AS (VALUES {values})"
-            " SELECT DISTINCT b.doc FROM wanted CROSS JOIN dedup_bands b"
-            " ON b.band = wanted.band AND b.bucket = wanted.bucket ORDER BY b.doc DESC LIMIT ?",
-            (*params, limit),
-        ).fetchall()
-        return [row[0] for row in rows]
+        """Docs sharing at least one LSH bucket, most recent first, at most ``limit``.
+
+        One bounded backwards index scan per bucket: a bucket that keeps growing with the
+        collection (a popular boilerplate band) is never read in full, so the cost stays flat.
+        """
+        found: set[int] = set()
+        for band, bucket in bands:
+            found.update(row[0] for row in self.db.execute(
+                "SELECT doc FROM dedup_bands WHERE band = ? AND bucket = ? ORDER BY doc DESC"
+                " LIMIT ?", (band, bucket, limit)))
+        return sorted(found, reverse=True)[:limit]
 
     def postings(self, token: str, ts: int, window_days: int, limit: int) -> list[sqlite3.Row]:
         """Docs carrying a signal token within the time window (at most ``limit`` + 1 rows)."""
         day = ts // _DAY
         return self.db.execute(
-            "SELECT s.doc AS doc, d.story_id AS story_id, d.language AS language, d.ts AS ts"
+            "SELECT s.doc AS doc, d.story_id AS story_id, d.language AS language, d.ts AS ts,"
+            " coalesce(d.copy_group, d.doc) AS grp"
             " FROM dedup_signals s JOIN dedup_docs d ON d.doc = s.doc"
             " WHERE s.token = ? AND s.day BETWEEN ? AND ? LIMIT ?",
             (token, day - window_days, day + window_days, limit + 1),
         ).fetchall()
+
+    # -- links and settling (Deduplicator.settle) ------------------------------------------
+    def all_docs(self) -> list[int]:
+        return [row[0] for row in self.db.execute("SELECT doc FROM dedup_docs ORDER BY doc")]
+
+    def unsettled_docs(self) -> list[int]:
+        return [row[0] for row in self.db.execute(
+            "SELECT doc FROM dedup_docs WHERE settled = 0 ORDER BY ts, article_id")]
+
+    def mark_settled(self, docs: Iterable[int]) -> None:
+        self.db.executemany("UPDATE dedup_docs SET settled = 1 WHERE doc = ?",
+                            [(doc,) for doc in docs])
+
+    def links_of(self, doc: int, kinds: Sequence[str] | None = None) -> list[tuple[int, str, float]]:
+        """(other doc, kind, score) of every link of ``doc`` (of the given kinds)."""
+        rows = self.db.execute(
+            "SELECT b, kind, score FROM dedup_links WHERE a = ?"
+            " UNION ALL SELECT a, kind, score FROM dedup_links WHERE b = ?", (doc, doc)
+        ).fetchall()
+        return [(r[0], r[1], r[2]) for r in rows if kinds is None or r[1] in kinds]
+
+    def replace_links(self, doc: int, kinds: Sequence[str],
+                      links: Iterable[tuple[int, str, float]]) -> None:
+        """Forget ``doc``'s links of these kinds and record the given ones (a stronger kind
+        already linking the same pair stays)."""
+        marks = ", ".join("?" * len(kinds))
+        self.db.execute(f"DELETE FROM dedup_links WHERE a = ? AND kind IN ({marks})",
+                        (doc, *kinds))
+        self.db.execute(f"DELETE FROM dedup_links WHERE b = ? AND kind IN ({marks})",
+                        (doc, *kinds))
+        self.db.executemany(
+            "INSERT OR IGNORE INTO dedup_links(a, b, kind, score) VALUES (?, ?, ?, ?)",
+            [(min(doc, other), max(doc, other), kind, score) for other, kind, score in links],
+        )
+
+    def set_copy_groups(self, groups: dict[int, int]) -> None:
+        self.db.executemany("UPDATE dedup_docs SET copy_group = ? WHERE doc = ?",
+                            [(None if grp == doc else grp, doc) for doc, grp in groups.items()])
+
+    def group_members(self, group: int) -> list[int]:
+        return [group, *(row[0] for row in self.db.execute(
+            "SELECT doc FROM dedup_docs WHERE copy_group = ? AND doc != ?", (group, group)))]
+
+    def members(self, story_ids: Iterable[str]) -> list[tuple[int, str, str, int]]:
+        """(doc, article id, story id, ts) of every doc in these stories."""
+        ids = sorted(set(story_ids))
+        if not ids:
+            return []
+        return [tuple(row) for row in self.db.execute(
+            "SELECT doc, article_id, story_id, ts FROM dedup_docs"
+            f" WHERE story_id IN ({', '.join('?' * len(ids))})", ids)]
+
+    def move_docs(self, moves: dict[int, str], *, touch_articles: bool = True) -> int:
+        """Put docs in other stories; their stored articles follow and need re-indexing."""
+        moved = 0
+        for doc, story in moves.items():
+            self.db.execute("UPDATE dedup_docs SET story_id = ? WHERE doc = ?", (story, doc))
+            if touch_articles:
+                moved += self.db.execute(
+                    "UPDATE articles SET story_id = ?, index_state = CASE WHEN index_state ="
+                    " 'quarantined' THEN index_state ELSE 'pending' END WHERE id ="
+                    " (SELECT article_id FROM dedup_docs WHERE doc = ?) AND story_id != ?",
+                    (story, doc, story)).rowcount
+        return moved
+
+    def drop_alias(self, old_id: str) -> None:
+        self.db.execute("DELETE FROM story_aliases WHERE old_id = ?", (old_id,))
+
+    def drop_story(self, story_id: str) -> None:
+        self.db.execute("DELETE FROM stories WHERE id = ?", (story_id,))
+
+    def story_age(self, story_ids: Iterable[str]) -> dict[str, int]:
+        """story id -> its creation rank (rowid): the oldest keeps its id."""
+        ids = sorted(set(story_ids))
+        if not ids:
+            return {}
+        return dict(self.db.execute(
+            f"SELECT id, rowid FROM stories WHERE id IN ({', '.join('?' * len(ids))})", ids
+        ).fetchall())
 
     # -- stories ----------------------------------------------------------------------------
     def create_story(self, story_id: str, founder: str) -> None:

@@ -104,7 +104,7 @@ def update(args: argparse.Namespace, ctx: Context) -> int:
     outcomes = dedup.update(progress=progress)
     if progress:
         print(file=ctx.err)
-    done = sum(outcomes.values())
+    done = sum(v for k, v in outcomes.items() if k != "settled")
     detail = ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())) or "nothing to do"
     print(f"clustered {done} articles: {detail}", file=ctx.out)
     return 0

@@ -1,16 +1,20 @@
-"""Story assignment: match a new article against the story index and join, found or merge stories.
+"""Story assignment: link articles that report one event, and keep stories = linked groups.
 
-Three kinds of evidence, strongest first:
+Evidence for a link between two articles, strongest first:
 
 1. the same text (fingerprint) as an indexed article: the store keeps them as one article;
 2. a near copy in any language: MinHash of word shingles, candidates from the LSH buckets;
-3. another language: the two pivot-language texts (own text or finished translation) share
-   enough content words, or, when a translation is missing, enough rare names, numbers,
-   dates and links published within a short time of each other.
+3. one event told in other words, in another language or the same one: rare names (keyed across
+   scripts, schemes and inflection by ``pipelines.names``), numbers, dates and links shared
+   within a short time, and, where both have a text in the pivot language (their own or a
+   finished translation), an overlap of content words.
 
-Near copies and translation matches may merge stories (the oldest story keeps its id; the
-others become aliases). A signals-only match is weaker: it only lets an article join the
-single best story, never merge two.
+A story is a connected group of links (``dedup_links``), so it does not depend on the order the
+articles came in, once every link has been judged against the same index: ``assign`` links a new
+article at once (what it knows then), ``settle`` re-judges every article not settled yet against
+the whole index and re-groups the stories they touch (bounded: only those stories), which a crawl
+does when it closes, ``dedup update`` after translations, and ``dedup rebuild`` for everything.
+The oldest story of a group keeps its id; the others become aliases.
 """
 
 from __future__ import annotations
@@ -21,11 +25,10 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from datasketch import LeanMinHash
-
 from pipelines.dedup.features import Features, article_features
 from pipelines.dedup.options import DedupOptions
 from pipelines.dedup.sketch import Sketcher, containment
+from pipelines.names import NameNormalizer
 from search.article import Article
 from search.dedup_index import Doc
 
@@ -33,6 +36,8 @@ logger = logging.getLogger(__name__)
 
 _HOUR = 3600
 _DAY = 86400
+NEAR_KINDS = ("near", "contained")
+EVIDENCE_KINDS = ("translation", "signals")
 
 
 @dataclass
@@ -62,19 +67,53 @@ class RebuildReport:
     changed_articles: int = 0  # articles whose story id changed (marked for re-indexing)
 
 
+@dataclass
+class SettleReport:
+    docs: int = 0  # articles re-judged
+    links: int = 0  # links they have now
+    merged: int = 0  # stories folded into another
+    split: int = 0  # stories that fell apart into several
+    moved: int = 0  # stored articles whose story id changed
+    absorbed: list[str] = field(default_factory=list)  # story ids that became aliases
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """What ``Deduplicator.judge`` saw of one pair (for the evaluation's margins)."""
+
+    a: str
+    b: str
+    gap: int  # seconds between their publication
+    overlap: float | None  # Jaccard of pivot-language content words, if both have them
+    agreement: float  # weighted agreement of signals
+    rare: int  # rare signals shared
+    shared: tuple[float, ...] = ()  # weights of the shared signals
+
+
+@dataclass
+class _Carriers:
+    """Which near-copy groups carry each signal token in one article's time window."""
+
+    groups: dict[str, frozenset[int] | None] = field(default_factory=dict)  # None: too common
+    rows: dict[str, list] = field(default_factory=dict)
+
+
 class Deduplicator:
     """Assigns story ids to articles, incrementally, against the index in the store's file."""
 
     bucket_limit = 200  # LSH neighbours verified per article, newest first
-    postings_limit = 40  # a signal carried by more articles in the window is not rare
-    cross_candidates = 25  # cross-language candidates verified per article
+    postings_limit = 100  # a signal carried by more articles in the window is not rare
+    cross_candidates = 25  # evidence candidates verified per article
     min_contained_shingles = 20  # containment is only trusted on texts at least this long
     min_size_ratio = 0.35  # ... whose shorter text is at least this share of the longer
-    min_shared_signals = 3  # rare signals two languages must share without a translation
+    min_shared_signals = 2  # rare signals (>= rare_weight) any two linked articles share
+    extra_weight = 0.25  # how much the longer article's unshared signals count
+    rare_weight = 0.7  # a signal at least this rare (about 5 other groups carry it at most)
 
-    def __init__(self, store, options: DedupOptions) -> None:
+    def __init__(self, store, options: DedupOptions, names: NameNormalizer | None = None) -> None:
         self.store = store
         self.options = options
+        self.names = names or NameNormalizer()
         self.index = store.dedup_index()  # creates the tables (a script commits on its own)
         with store.transaction():
             self.index.check_params(options.signature_params())
@@ -82,11 +121,15 @@ class Deduplicator:
         # with probability > 0.99 and the verification step decides.
         self.sketcher = Sketcher(options.num_perm, max(0.1, options.near_threshold - 0.2))
         self._prefix = "s"  # of new story ids: "s" + the founding article's id
+        self.trace: list[Judgement] | None = None  # set to a list to record every judgement
 
     # -- public -----------------------------------------------------------------------------
+    def features(self, article: Article) -> Features:
+        return article_features(article, self.options, self.names)
+
     def assign(self, article: Article) -> Assignment:
         """Give ``article`` its story id (also sets ``article.story_id``) and index it."""
-        features = article_features(article, self.options)
+        features = self.features(article)
         with self.store.transaction():
             assignment = self._assign(article, features, touch_articles=True)
         article.story_id = assignment.story_id
@@ -97,8 +140,7 @@ class Deduplicator:
         assignments = []
         with self.store.transaction():
             for article in articles:
-                features = article_features(article, self.options)
-                assignment = self._assign(article, features, touch_articles=True)
+                assignment = self._assign(article, self.features(article), touch_articles=True)
                 article.story_id = assignment.story_id
                 assignments.append(assignment)
         return assignments
@@ -106,8 +148,17 @@ class Deduplicator:
     def resolve(self, any_id: str) -> str | None:
         return self.store.resolve_story(any_id)
 
+    def settle(self, docs: Iterable[int] | None = None, *, touch_articles: bool = True
+               ) -> SettleReport:
+        """Re-judge the links of unsettled articles (or ``docs``) against the whole index, and
+        re-group the stories they touch: what makes stories independent of arrival order."""
+        with self.store.transaction():
+            batch = list(docs) if docs is not None else self.index.unsettled_docs()
+            return self._settle(batch, touch_articles=touch_articles)
+
     def update(self, progress: Callable[[int], None] | None = None) -> Counter:
-        """Index stored articles the index lacks, and those whose pivot translation arrived."""
+        """Index stored articles the index lacks, and those whose pivot translation arrived;
+        then settle them (so what a translation reveals merges stories)."""
         outcomes: Counter = Counter()
         for n, article in enumerate(self.store.articles_to_cluster(self.options.pivot), 1):
             assignment = self.assign(article)
@@ -115,12 +166,16 @@ class Deduplicator:
             self._sync_article(article.id, assignment.story_id)
             if progress:
                 progress(n)
+        report = self.settle()
+        if report.docs:
+            outcomes["settled"] += report.docs
         return outcomes
 
     def rebuild(self, progress: Callable[[int], None] | None = None) -> RebuildReport:
         """Recompute every story from scratch, keeping the ids users have already seen.
 
-        Articles are replayed oldest first. Each rebuilt story then takes the earlier id most
+        Every article is indexed first and then linked against the complete index, so the
+        result does not depend on any order. Each rebuilt story then takes the earlier id most
         of its members had (if no other story took it first); earlier ids that are not taken
         become aliases of the story most of their members went to.
         """
@@ -133,18 +188,21 @@ class Deduplicator:
             self.index.set_params(self.options.signature_params())
             ids = self.store.article_ids_oldest_first()
             self._prefix = "~"  # temporary names: they cannot collide with the ids users saw
+            docs = []
             try:
                 for n, article_id in enumerate(ids, 1):
                     article = self.store.get(article_id)
                     if article is None:
                         continue
-                    features = article_features(article, self.options)
-                    assignment = self._assign(article, features, touch_articles=False)
-                    if assignment.outcome == "exact" and assignment.matches:
-                        copies[article_id] = assignment.matches[0].article_id
+                    twin = self.index.doc_with_text(article.text_sha256, article.id)
+                    if twin is not None:
+                        copies[article_id] = twin.article_id
+                    else:
+                        docs.append(self._index_doc(article, self.features(article)))
                     report.articles += 1
                     if progress:
                         progress(n)
+                self._settle(docs, touch_articles=False)
             finally:
                 self._prefix = "s"
             self._name_stories(previous, report)
@@ -158,7 +216,7 @@ class Deduplicator:
             report.stories = self.index.story_count()
         return report
 
-    # -- matching ---------------------------------------------------------------------------
+    # -- assignment -------------------------------------------------------------------------
     def _assign(self, article: Article, features: Features, *, touch_articles: bool) -> Assignment:
         doc = self.index.doc_for_article(article.id)
         if doc is not None and doc.features_key == features.key:
@@ -167,34 +225,37 @@ class Deduplicator:
             exact = self._exact(article)
             if exact is not None:
                 return exact
+        doc_id = self._index_doc(article, features, doc)
+        report = self._settle([doc_id], touch_articles=touch_articles, settled=False)
+        new = self.index.docs([doc_id])[0]
+        provisional = self._prefix + article.id
+        if doc is None and provisional in report.absorbed:  # a story nobody has seen
+            self.index.drop_alias(provisional)
+        matches = [
+            Match(other.article_id, other.story_id, kind, score)
+            for other, (kind, score) in self._linked_docs(doc_id)
+        ]
+        outcome = "reindexed" if doc is not None else "new"
+        merged = sorted(set(report.absorbed) - {provisional})
+        if doc is None and matches:
+            outcome = "merged" if merged else "joined"
+        return Assignment(new.story_id, outcome, matches, merged)
+
+    def _linked_docs(self, doc_id: int) -> list[tuple[Doc, tuple[str, float]]]:
+        links = {other: (kind, score) for other, kind, score in self.index.links_of(doc_id)}
+        return [(d, links[d.doc]) for d in self.index.docs(sorted(links))]
+
+    def _index_doc(self, article: Article, features: Features, doc: Doc | None = None) -> int:
+        """Write an article's signature, buckets and postings; a new one is its own story."""
         signature = self.sketcher.signature(features.shingles)
-        bands = self.sketcher.band_keys(signature)
         pivot_signature = (
             self.sketcher.signature(features.pivot_terms) if features.pivot_terms else None
         )
-        own = doc.doc if doc is not None else None
-        matches = self._near(article, features, signature, bands, own)
-        matches += self._cross(article, features, pivot_signature, own)
-        strong = {m.story_id for m in matches if m.kind != "signals"}
-        weak = [m for m in matches if m.kind == "signals"]
-        chosen = strong or ({max(weak, key=lambda m: m.score).story_id} if weak else set())
-        if doc is not None:
-            chosen.add(doc.story_id)
-        live = self.index.story_order(chosen)
-        merged: list[str] = []
-        if not live:
-            story = self._prefix + article.id
-            self.index.create_story(story, article.id)
-            outcome = "new"
-        else:
-            story, merged = live[0], live[1:]
-            if merged:
-                self.index.merge(story, merged, touch_articles=touch_articles)
-                outcome = "merged"
-            else:
-                outcome = "reindexed" if doc is not None else "joined"
         old_bands = self.sketcher.band_keys(Sketcher.loads(doc.signature)) if doc else []
-        self.index.save_doc(
+        story = doc.story_id if doc is not None else self._prefix + article.id
+        if doc is None:
+            self.index.create_story(story, article.id)
+        return self.index.save_doc(
             doc,
             {
                 "article_id": article.id,
@@ -208,11 +269,10 @@ class Deduplicator:
                 "pivot_terms": len(features.pivot_terms),
                 "pivot_signature": Sketcher.dumps(pivot_signature) if pivot_signature else None,
             },
-            bands,
+            self.sketcher.band_keys(signature),
             old_bands,
             sorted(features.signals),
         )
-        return Assignment(story, outcome, matches, merged)
 
     def _exact(self, article: Article) -> Assignment | None:
         """Same text as an indexed or stored article: the store keeps both URLs on that one."""
@@ -228,95 +288,253 @@ class Deduplicator:
             return Assignment(story or "", "exact", [Match(twin_id, story or "", "exact", 1.0)])
         return None
 
-    def _near(
-        self,
-        article: Article,
-        features: Features,
-        signature: LeanMinHash,
-        bands: list[tuple[int, int]],
-        own: int | None,
-    ) -> list[Match]:
-        neighbours = [d for d in self.index.bucket_neighbours(bands, self.bucket_limit) if d != own]
-        matches = []
-        size = len(features.shingles)
-        for doc in self.index.docs(neighbours):
-            jaccard = Sketcher.jaccard(signature, Sketcher.loads(doc.signature))
+    # -- settling ---------------------------------------------------------------------------
+    def _settle(self, batch: list[int], *, touch_articles: bool, settled: bool = True
+                ) -> SettleReport:
+        report = SettleReport(docs=len(batch))
+        if not batch:
+            return report
+        before: dict[int, set[int]] = {}
+        docs = {d.doc: d for d in self.index.docs(batch)}
+        order = sorted(docs.values(), key=lambda d: (d.ts, d.article_id))
+        for doc in order:  # near copies first: they decide what counts as one source
+            before[doc.doc] = {other for other, _, _ in self.index.links_of(doc.doc)}
+            self.index.replace_links(doc.doc, NEAR_KINDS, self._near(doc))
+            self._join_copy_groups(doc.doc)
+        for doc in self.index.docs(batch):
+            self.index.replace_links(doc.doc, EVIDENCE_KINDS, self._evidence(doc))
+        lost = False
+        touched: set[int] = set()
+        for doc_id in batch:
+            now = {other for other, _, _ in self.index.links_of(doc_id)}
+            report.links += len(now)
+            lost = lost or bool(before[doc_id] - now)
+            touched |= now | {doc_id}
+        self._regroup(touched, report, touch_articles=touch_articles,
+                      full=lost or len(batch) > 1)
+        if settled:
+            self.index.mark_settled(batch)
+        return report
+
+    def _near(self, doc: Doc) -> list[tuple[int, str, float]]:
+        """Near copies and contained copies of ``doc`` (any language): a pair-only judgement."""
+        signature = Sketcher.loads(doc.signature)
+        bands = self.sketcher.band_keys(signature)
+        neighbours = [d for d in self.index.bucket_neighbours(bands, self.bucket_limit)
+                      if d != doc.doc]
+        links = []
+        for other in self.index.docs(neighbours):
+            jaccard = Sketcher.jaccard(signature, Sketcher.loads(other.signature))
             if jaccard >= self.options.near_threshold:
-                matches.append(Match(doc.article_id, doc.story_id, "near", jaccard))
+                links.append((other.doc, "near", jaccard))
                 continue
-            small, large = sorted((size, doc.shingles))
+            small, large = sorted((doc.shingles, other.shingles))
             if small < self.min_contained_shingles or small < self.min_size_ratio * large:
                 continue
-            contained = containment(jaccard, size, doc.shingles)
+            contained = containment(jaccard, doc.shingles, other.shingles)
             if contained >= self.options.containment_threshold:
-                matches.append(Match(doc.article_id, doc.story_id, "contained", contained))
-        return matches
+                links.append((other.doc, "contained", contained))
+        return links
 
-    def _cross(
-        self,
-        article: Article,
-        features: Features,
-        pivot_signature: LeanMinHash | None,
-        own: int | None,
-    ) -> list[Match]:
-        """Articles in other languages within the window that share rare signals, verified.
+    def _join_copy_groups(self, doc_id: int) -> None:
+        """Near copies form one group (named by its smallest doc): a signal carried by many
+        copies of one text is as rare as if one article carried it."""
+        linked = [other for other, _, _ in self.index.links_of(doc_id, NEAR_KINDS)]
+        if not linked:
+            return
+        groups = {d.group for d in self.index.docs([doc_id, *linked])}
+        target = min(groups)
+        moves = {doc_id: target}
+        for group in groups - {target}:
+            for member in self.index.group_members(group):
+                moves[member] = target
+        self.index.set_copy_groups(moves)
+
+    def _evidence(self, doc: Doc) -> list[tuple[int, str, float]]:
+        """Articles within the window that share rare signals with ``doc``, judged pair by pair.
 
         With pivot-language texts on both sides, their content words must overlap
-        (``cross_threshold``) *and* their rare signals must agree (``cross_signals_min``):
-        two stories written from one template share most words but not names and numbers.
-        Without, only the signals speak, and they must agree more (``signal_threshold``).
+        (``cross_threshold``) *and* their rare signals agree (``cross_signals_min``); else, or
+        when that fails, the signals alone must agree more (``signal_threshold``) within
+        ``signal_window_hours``. Near copies of ``doc`` are linked already.
         """
-        options = self.options
-        carriers: dict[str, int | None] = {}  # token -> stories carrying it (None: too common)
+        carriers = _Carriers()
         shared: dict[int, set[str]] = defaultdict(set)
-        for token in features.signals:
-            for row in self._postings(token, features.ts, carriers):
-                if row["doc"] != own and row["language"] != article.language:
+        rows_ts: dict[int, int] = {}
+        mine = set(doc.signals)
+        for token in mine:
+            for row in self._postings(token, doc.ts, carriers):
+                if row["grp"] != doc.group:
                     shared[row["doc"]].add(token)
-        mine = features.signals
-        ranked = sorted(shared, key=lambda d: (-_total(carriers, shared[d], mine), -d))
-        matches = []
-        for doc in self.index.docs(ranked[: self.cross_candidates]):
-            gap = abs(doc.ts - features.ts)
-            if pivot_signature is not None and doc.pivot_signature is not None:
-                if gap > options.window_days * _DAY:
-                    continue
-                jaccard = Sketcher.jaccard(pivot_signature, Sketcher.loads(doc.pivot_signature))
-                if jaccard < options.cross_threshold:
-                    continue
-                agreement = self._agreement(features, doc, carriers)
-                if agreement >= options.cross_signals_min:
-                    matches.append(Match(doc.article_id, doc.story_id, "translation", jaccard))
-            elif gap <= options.signal_window_hours * _HOUR:
-                rare = [t for t in shared[doc.doc] if carriers[t] is not None]
-                if len(rare) < self.min_shared_signals:
-                    continue
-                agreement = self._agreement(features, doc, carriers)
-                if agreement >= options.signal_threshold:
-                    matches.append(Match(doc.article_id, doc.story_id, "signals", agreement))
-        return matches
+                    rows_ts[row["doc"]] = row["ts"]
 
-    def _postings(self, token: str, ts: int, carriers: dict[str, int | None]) -> list:
-        """Postings of a token in the window; records how many stories carry it there
-        (None when more than ``postings_limit`` articles do: too common to say anything)."""
+        def rank(other: int) -> tuple[float, int, int]:
+            weight = math.fsum(_rarity(carriers, t, doc.group) for t in shared[other])
+            return (-weight, abs(rows_ts[other] - doc.ts), other)
+
+        def rare(other: int) -> int:  # exact: every shared token is one of doc's own
+            pair = (doc.group, groups[other])
+            return sum(1 for t in shared[other] if _rarity(carriers, t, *pair) >= self.rare_weight)
+
+        groups = {row["doc"]: row["grp"] for rows in carriers.rows.values() for row in rows}
+        eligible = [other for other in shared if rare(other) >= self.min_shared_signals]
+        ranked = sorted(eligible, key=rank)[: self.cross_candidates]
+        links = []
+        for other in self.index.docs(ranked):
+            judged = self.judge(doc, other, carriers)
+            if judged is not None:
+                links.append((other.doc, *judged))
+        return links
+
+    def judge(self, doc: Doc, other: Doc, carriers: _Carriers | None = None
+              ) -> tuple[str, float] | None:
+        """Are two indexed articles one story by their evidence? (kind, score) or None."""
+        options = self.options
+        carriers = carriers if carriers is not None else _Carriers()
+        gap = abs(other.ts - doc.ts)
+        if gap > options.window_days * _DAY:
+            return None
+        agreement, rare = self.agreement(doc, other, carriers)
+        overlap = None
+        shared = tuple(sorted((_rarity(carriers, t, doc.group, other.group)
+                               for t in set(doc.signals) & set(other.signals)), reverse=True))
+        if doc.pivot_signature is not None and other.pivot_signature is not None:
+            overlap = Sketcher.jaccard(Sketcher.loads(doc.pivot_signature),
+                                       Sketcher.loads(other.pivot_signature))
+        if self.trace is not None:
+            self.trace.append(Judgement(doc.article_id, other.article_id, gap, overlap,
+                                        agreement, rare, shared))
+        if rare < self.min_shared_signals:
+            return None
+        if (overlap is not None and overlap >= options.cross_threshold
+                and agreement >= options.cross_signals_min):
+            return ("translation", round(agreement, 4))
+        if gap <= options.signal_window_hours * _HOUR and agreement >= options.signal_threshold:
+            return ("signals", round(agreement, 4))
+        return None
+
+    def agreement(self, doc: Doc, other: Doc, carriers: _Carriers) -> tuple[float, int]:
+        """Weighted overlap of two articles' signals, and how many rare ones they share.
+
+        A token's weight falls with the log of the near-copy groups other than these two's that
+        carry it in ``doc``'s window (``_rarity``): a name only these two articles have weighs
+        1, the region every article of the week names next to nothing. The shared weight is divided by the smaller
+        article's total plus a quarter (``extra_weight``) of what the other adds: a retelling's own
+        reporting counts against a match, but little.
+        """
+        for token in (*doc.signals, *other.signals):
+            if token not in carriers.groups:
+                self._postings(token, doc.ts, carriers)
+        mine, theirs = set(doc.signals), set(other.signals)
+        pair = (doc.group, other.group)
+        weight = {t: _rarity(carriers, t, *pair) for t in mine | theirs}
+        both = mine & theirs
+        totals = sorted((math.fsum(weight[t] for t in mine), math.fsum(weight[t] for t in theirs)))
+        scale = totals[0] + self.extra_weight * (totals[1] - totals[0])
+        if scale <= 0.0:
+            return 0.0, 0
+        rare = sum(1 for t in both if weight[t] >= self.rare_weight)
+        return math.fsum(weight[t] for t in both) / scale, rare
+
+    def _postings(self, token: str, ts: int, carriers: _Carriers) -> list:
+        """Postings of a token in the window; records which groups carry it there (None when
+        more than ``postings_limit`` articles do: too common to say anything)."""
+        if token in carriers.rows:
+            return carriers.rows[token]
         rows = self.index.postings(token, ts, self.options.window_days, self.postings_limit)
         if len(rows) > self.postings_limit:
-            carriers[token] = None
-            return []
-        carriers[token] = len({row["story_id"] for row in rows})
+            carriers.groups[token] = None
+            rows = []
+        else:
+            carriers.groups[token] = frozenset(row["grp"] for row in rows)
+        carriers.rows[token] = rows
         return rows
 
-    def _agreement(self, features: Features, doc: Doc, carriers: dict[str, int | None]) -> float:
-        """Weighted Dice of two articles' signals: rare names and numbers count, common ones
-        little, and a rare one that only one side has counts against the match."""
-        for token in doc.signals:
-            if token not in carriers:
-                self._postings(token, features.ts, carriers)
-        mine, theirs = features.signals, set(doc.signals)
-        smaller = min(_total(carriers, mine, mine), _total(carriers, theirs, mine))
-        if smaller <= 0.0:
-            return 0.0
-        return _total(carriers, mine & theirs, mine) / smaller
+    def _regroup(self, touched: set[int], report: SettleReport, *, touch_articles: bool,
+                 full: bool) -> None:
+        """Make the stories of ``touched`` docs the connected groups of their links.
+
+        One new article (links only added): the stories it links merge, the oldest keeping
+        its id. Otherwise the stories involved, and those linked to them, are re-grouped from
+        their links: each group keeps the oldest of its members' story ids no older group took.
+        """
+        docs = {d.doc: d for d in self.index.docs(touched)}
+        stories = {d.story_id for d in docs.values()}
+        if not full:
+            self._merge_stories(stories, report, touch_articles)
+            return
+        # closure: every doc of every story reachable by links from the touched ones
+        members: dict[int, str] = {}
+        frontier = set(stories)
+        seen_stories: set[str] = set()
+        while frontier:
+            seen_stories |= frontier
+            new_docs = [row for row in self.index.members(frontier) if row[0] not in members]
+            frontier = set()
+            for doc_id, _article, story, _ts in new_docs:
+                members[doc_id] = story
+            for doc_id, *_ in new_docs:
+                for other, _, _ in self.index.links_of(doc_id):
+                    if other not in members:
+                        frontier |= {d.story_id for d in self.index.docs([other])}
+            frontier -= seen_stories
+        rows = {row[0]: row for row in self.index.members(seen_stories)}
+        parent = {doc_id: doc_id for doc_id in rows}
+
+        def find(x: int) -> int:
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        for doc_id in rows:
+            for other, _, _ in self.index.links_of(doc_id):
+                if other in parent:
+                    a, b = find(doc_id), find(other)
+                    if a != b:
+                        parent[max(a, b)] = min(a, b)
+        groups: dict[int, list[int]] = defaultdict(list)
+        for doc_id in rows:
+            groups[find(doc_id)].append(doc_id)
+        age = self.index.story_age(seen_stories)
+        # groups in order of the oldest story among their members' current ones
+        ordered = sorted(groups.values(), key=lambda g: (
+            min(age.get(rows[d][2], 1 << 62) for d in g), min((rows[d][3], rows[d][1]) for d in g)))
+        taken: set[str] = set()
+        moves: dict[int, str] = {}
+        for group in ordered:
+            votes = Counter(rows[d][2] for d in group)
+            own = sorted((s for s in votes if s not in taken),
+                         key=lambda s: (age.get(s, 1 << 62), -votes[s], s))
+            if own:
+                story = own[0]
+            else:
+                founder = min(group, key=lambda d: (rows[d][3], rows[d][1]))
+                story = self._prefix + rows[founder][1]
+                self.index.create_story(story, rows[founder][1])
+                report.split += 1
+            taken.add(story)
+            for d in group:
+                if rows[d][2] != story:
+                    moves[d] = story
+        report.moved += self.index.move_docs(moves, touch_articles=touch_articles)
+        for story in sorted(seen_stories - taken):  # emptied: alias to where most went
+            went = Counter(moves[d] for d in rows if rows[d][2] == story and d in moves)
+            if not went:  # no members (cannot happen through assign): nothing to point at
+                continue
+            target = min(went.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+            self.index.alias(story, target)
+            self.index.drop_story(story)
+            report.merged += 1
+            report.absorbed.append(story)
+
+    def _merge_stories(self, stories: set[str], report: SettleReport, touch_articles: bool
+                       ) -> None:
+        live = self.index.story_order(stories)
+        if len(live) > 1:
+            report.moved += self.index.merge(live[0], live[1:], touch_articles=touch_articles)
+            report.merged += len(live) - 1
+            report.absorbed += live[1:]
 
     # -- rebuild helpers --------------------------------------------------------------------
     def _name_stories(self, previous: dict[str, str], report: RebuildReport) -> None:
@@ -366,14 +584,13 @@ class Deduplicator:
             self.store.set_story(article_id, story)
 
 
-def _weight(carriers: dict[str, int | None], token: str, mine: set[str]) -> float:
-    """Inverse story frequency in the window, the new article counted as a story of its own."""
-    count = carriers.get(token)
-    if count is None:
+
+
+def _rarity(carriers: _Carriers, token: str, *own_groups: int, limit: int = 100) -> float:
+    """1 for a token no other group carries in the window, falling with the log of how many
+    do, to 0 at ``limit`` (or when too common to have been counted)."""
+    groups = carriers.groups.get(token)
+    if groups is None:
         return 0.0
-    return 1.0 / max(1, count + (token in mine))
-
-
-def _total(carriers: dict[str, int | None], tokens: set[str], mine: set[str]) -> float:
-    """Sum of weights, exactly rounded: the same whatever order a set iterates in."""
-    return math.fsum(_weight(carriers, t, mine) for t in tokens)
+    others = len(groups - set(own_groups))
+    return max(0.0, 1.0 - math.log1p(others) / math.log1p(limit))

@@ -3,11 +3,15 @@
 Sources are hand-written articles, one TOML file per event (``tests/data/dedup_eval``). Each
 source article is republished deterministically as an exact copy and as near copies (outlet
 boilerplate, a cut last paragraph, a new headline, light edits, all of them combined). Every pair
-of items is labeled: same event or not, and why (exact, near, translation, different-event).
+of items is labeled: same event or not, and why (exact, near, cross_language, same_language;
+different-event, distractor).
 
-Run ``python -m pipelines.dedup.evalset tests/data/dedup_eval`` to print the scores, ``--items``
-to write the labeled items as JSON lines, ``--record FILE`` to store the scores as the baseline
-the quality gate (tests/test_dedup_quality.py) compares with.
+The set has two parts (``part`` in each file): ``tune`` (the e* files), on which the thresholds
+were chosen, and ``gate`` (the g* files), written afterwards and held back: the quality gate's
+targets apply to it. Run ``python -m pipelines.dedup.evalset tests/data/dedup_eval`` to print
+the scores and margins of both parts, ``--items`` to write the labeled items as JSON lines,
+``--record FILE`` to store the scores as the baseline the quality gate
+(tests/test_dedup_quality.py) compares with.
 """
 
 from __future__ import annotations
@@ -66,6 +70,8 @@ class Source:
     body: str
     pivot_title: str = ""
     pivot_body: str = ""
+    part: str = "tune"
+    distractor_of: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -81,6 +87,8 @@ class Item:
     source: str  # event/key of the hand-written article it derives from
     variant: str
     article: Article
+    part: str = "tune"
+    distractor_of: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "event": self.event, "source": self.source,
@@ -97,6 +105,9 @@ class Report:
     found: Counter = field(default_factory=Counter)  # ... of which assigned one story
     false_merges: list[tuple[str, str]] = field(default_factory=list)
     missed: list[tuple[str, str, str]] = field(default_factory=list)
+    negatives: Counter = field(default_factory=Counter)  # labeled different-event pairs per kind
+    wrong: Counter = field(default_factory=Counter)  # ... of which assigned one story
+    margins: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def precision(self) -> float:
@@ -118,11 +129,19 @@ class Report:
             "recall": round(self.recall(), 4),
             "recall_by_kind": {k: round(self.recall(k), 4) for k in sorted(self.positives)},
             "positive_pairs": dict(sorted(self.positives.items())),
+            "negative_pairs": dict(sorted(self.negatives.items())),
             "false_merges": len(self.false_merges),
+            "false_merges_by_kind": {k: self.wrong[k] for k in sorted(self.negatives)},
         }
 
 
-def load_sources(directory: str | Path) -> list[Source]:
+PARTS = ("tune", "gate")
+
+
+def load_sources(directory: str | Path, part: str | None = None) -> list[Source]:
+    """The sources of one part of the set (``tune`` or ``gate``), or of both."""
+    if part is not None and part not in PARTS:
+        raise ConfigError(f"unknown part {part!r} of the evaluation set (use one of {PARTS})")
     sources = []
     files = sorted(Path(directory).glob("*.toml"))
     if not files:
@@ -130,6 +149,11 @@ def load_sources(directory: str | Path) -> list[Source]:
     for path in files:
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
+            file_part = data.get("part", "tune")
+            if file_part not in PARTS:
+                raise ConfigError(f"{path}: part must be one of {PARTS}, got {file_part!r}")
+            if part is not None and file_part != part:
+                continue
             for entry in data["article"]:
                 pivot = entry.get("pivot", {})
                 sources.append(Source(
@@ -137,6 +161,7 @@ def load_sources(directory: str | Path) -> list[Source]:
                     language=entry["language"], published=entry["published"], url=entry["url"],
                     title=entry["title"], body=entry["body"].strip(),
                     pivot_title=pivot.get("title", ""), pivot_body=pivot.get("body", "").strip(),
+                    part=file_part, distractor_of=tuple(data.get("distractor_of", ())),
                 ))
         except (KeyError, TypeError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"{path}: not a valid evaluation source: {exc!r}") from None
@@ -171,17 +196,26 @@ def build_items(sources: list[Source], *, translations: bool, pivot: str = "en")
                 ] if translations and pivot_body and source.language != pivot else [],
             )
             items.append(Item(f"{source.name}/{variant}", source.event, source.name, variant,
-                              article))
+                              article, source.part, source.distractor_of))
     items.sort(key=lambda item: (item.article.published, item.name))
     return items
 
 
+POSITIVE = ("exact", "near", "cross_language", "same_language")
+
+
 def label(a: Item, b: Item) -> str:
-    """Why two items are (not) the same story: exact | near | translation | different-event."""
+    """Why two items are (not) the same story: exact | near | cross_language | same_language
+    (two outlets' own write-ups in one language) | distractor (a different event chosen to
+    share the spokesman, the body and the region) | different-event."""
     if a.event != b.event:
+        if a.event in b.distractor_of or b.event in a.distractor_of:
+            return "distractor"
         return "different-event"
     if a.source != b.source:
-        return "translation"
+        if a.article.language != b.article.language:
+            return "cross_language"
+        return "same_language"
     if {a.variant, b.variant} == {"original", "exact"}:
         return "exact"
     return "near"
@@ -192,11 +226,14 @@ def evaluate(items: list[Item], options: DedupOptions, workdir: str | Path) -> R
     from search.store import SQLiteStore
 
     store = SQLiteStore(Path(workdir) / "dedup-eval.sqlite3")
+    trace: list = []
     try:
         dedup = Deduplicator(store, options)
         for item in items:
             dedup.assign(item.article)
             store.upsert([item.article])
+        dedup.trace = trace
+        dedup.settle(dedup.index.all_docs())  # the final judgement of every pair (margins)
         story = {}
         for item in items:
             stored = store.article_for_url(item.article.canonical_url)
@@ -211,8 +248,10 @@ def evaluate(items: list[Item], options: DedupOptions, workdir: str | Path) -> R
         report.pairs += 1
         kind = label(a, b)
         same = story[a.name] == story[b.name]
-        if kind == "different-event":
+        if kind not in POSITIVE:
+            report.negatives[kind] += 1
             if same:
+                report.wrong[kind] += 1
                 report.false_positives += 1
                 report.false_merges.append((a.name, b.name))
             continue
@@ -222,12 +261,46 @@ def evaluate(items: list[Item], options: DedupOptions, workdir: str | Path) -> R
             report.true_positives += 1
         else:
             report.missed.append((kind, a.name, b.name))
+    report.margins = margins(items, trace, options)
     return report
 
 
-def run(directory: str | Path, options: DedupOptions) -> dict[str, Report]:
+def margins(items: list[Item], trace: list, options: DedupOptions) -> dict[str, dict[str, Any]]:
+    """Per way of linking: the weakest agreement of a same-event pair that passes the other
+    conditions, the strongest of a different-event pair, and the threshold between them."""
+    from pipelines.dedup.engine import Deduplicator
+
+    event = {item.article.id: item for item in items}
+    last = {frozenset((j.a, j.b)): j for j in trace}
+    paths = {
+        "translation": (options.cross_signals_min, lambda j: j.overlap is not None
+                        and j.overlap >= options.cross_threshold),
+        "signals": (options.signal_threshold,
+                    lambda j: j.gap <= options.signal_window_hours * 3600),
+    }
+    out: dict[str, dict[str, Any]] = {}
+    for path, (threshold, eligible) in paths.items():
+        same, other = [], []
+        for j in last.values():
+            a, b = event.get(j.a), event.get(j.b)
+            if a is None or b is None or a.source == b.source:
+                continue
+            if j.rare < Deduplicator.min_shared_signals or not eligible(j):
+                continue
+            (same if a.event == b.event else other).append(j.agreement)
+        out[path] = {
+            "threshold": threshold,
+            "weakest_same_event": round(min(same), 3) if same else None,
+            "strongest_other_event": round(max(other), 3) if other else None,
+            "same_event_pairs_below": sum(1 for v in same if v < threshold),
+        }
+    return out
+
+
+def run(directory: str | Path, options: DedupOptions, part: str | None = None
+        ) -> dict[str, Report]:
     """Both scenarios: with translations into the pivot language, and with none."""
-    sources = load_sources(directory)
+    sources = load_sources(directory, part)
     reports = {}
     for scenario, translations in (("with_translations", True), ("without_translations", False)):
         with tempfile.TemporaryDirectory(prefix="newsmon-dedup-eval-") as workdir:
@@ -300,24 +373,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--items", metavar="FILE", help="write the labeled items as JSON lines")
     parser.add_argument("--record", metavar="FILE", help="write the scores as the new baseline")
     parser.add_argument("--missed", action="store_true", help="list missed and false pairs")
+    parser.add_argument("--part", choices=PARTS, help="only this part (default: each)")
     args = parser.parse_args(argv)
     options = DedupOptions.defaults()
+    parts = [args.part] if args.part else list(PARTS)
     if args.items:
-        sources = load_sources(args.sources)
+        sources = load_sources(args.sources, args.part)
         with open(args.items, "w", encoding="utf-8") as out:
             for translations in (True, False):
                 for item in build_items(sources, translations=translations):
                     row = {"translations": translations, **item.to_dict()}
                     out.write(json.dumps(row, ensure_ascii=False) + "\n")
-    reports = run(args.sources, options)
-    scores = {name: report.scores() for name, report in reports.items()}
+    reports = {part: run(args.sources, options, part) for part in parts}
+    scores = {part: {name: report.scores() for name, report in by_scenario.items()}
+              for part, by_scenario in reports.items()}
     print(json.dumps(scores, indent=2))
-    if args.missed:
-        for name, report in reports.items():
-            for pair in report.false_merges:
-                print(f"{name}: FALSE MERGE {pair[0]} ~ {pair[1]}")
-            for kind, a, b in report.missed:
-                print(f"{name}: missed {kind}: {a} ~ {b}")
+    for part, by_scenario in reports.items():
+        for name, report in by_scenario.items():
+            print(f"margins {part}/{name}: {json.dumps(report.margins)}")
+            if args.missed:
+                for pair in report.false_merges:
+                    print(f"{part}/{name}: FALSE MERGE {pair[0]} ~ {pair[1]}")
+                for kind, a, b in report.missed:
+                    print(f"{part}/{name}: missed {kind}: {a} ~ {b}")
     if args.record:
         Path(args.record).write_text(json.dumps(scores, indent=2) + "\n", encoding="utf-8")
     return 0

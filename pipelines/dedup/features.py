@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from pipelines.dedup.options import DedupOptions
 from pipelines.dedup.text import content_terms, shingles, signals, words
+from pipelines.names import NameNormalizer
 from search.article import Article
 
 
@@ -30,21 +31,23 @@ def pivot_text(article: Article, pivot: str) -> str | None:
     return None
 
 
-def article_features(article: Article, options: DedupOptions) -> Features:
+def article_features(article: Article, options: DedupOptions, names: NameNormalizer) -> Features:
     body = article.body
     if len(words(body)) < options.shingle_size * 3:
         body = article.title + "\n" + body  # a brief: its headline is a good part of its text
     pivot = pivot_text(article, options.pivot)
-    found = signals(article.title + "\n" + article.body, article.language)
-    if pivot is not None and article.language != options.pivot:
-        found |= signals(pivot, options.pivot)
+    ts = article_time(article)
+    day = datetime.fromtimestamp(ts, UTC).date()
+    # the article's own text only: a translation's names and numbers are the original's, and
+    # counting them twice would make two translated articles look closer than two without
+    found = signals(article.title + "\n" + article.body, article.language, names, day)
     key_source = "\x00".join((article.text_sha256, article.language, pivot or "",
                               article.published or ""))
     return Features(
         shingles=shingles(body, options.shingle_size),
         pivot_terms=content_terms(pivot, options.pivot) if pivot is not None else set(),
         signals=found,
-        ts=article_time(article),
+        ts=ts,
         key=hashlib.sha256(key_source.encode("utf-8")).hexdigest()[:24],
     )
 

@@ -69,5 +69,5 @@ class DedupOptions:
 
     def signature_params(self) -> dict[str, Any]:
         """The values stored signatures depend on: changing one requires `newsmon dedup rebuild`."""
-        return {"num_perm": self.num_perm, "shingle_size": self.shingle_size,
+        return {"index_version": 2, "num_perm": self.num_perm, "shingle_size": self.shingle_size,
                 "near_threshold": self.near_threshold, "pivot": self.pivot}

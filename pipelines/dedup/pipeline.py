@@ -51,7 +51,18 @@ class DedupPipeline:
             )
 
     def close_spider(self, spider=None) -> None:
-        if self.store is not None:
+        """Settle the crawl's articles against everything indexed by now: the stories no longer
+        depend on the order the pages arrived in."""
+        if self.store is None:
+            return
+        try:
+            if self.dedup is not None:
+                report = self.dedup.settle()
+                self.stats.set_value("newsmon/dedup/settled", report.docs)
+                for name in ("merged", "split", "moved"):
+                    if getattr(report, name):
+                        self.stats.set_value(f"newsmon/dedup/settle_{name}", getattr(report, name))
+        finally:
             self.store.close()
             self.store = None
 

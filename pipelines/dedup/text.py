@@ -1,42 +1,22 @@
 """Text features for story matching: word shingles, and language-independent signals.
 
 Shingles (overlapping word n-grams of the normalized text) are what MinHash compares within a
-language. Signals are what two articles in different languages can share without a
-translation: numbers, dates, URLs, and names reduced to a transliteration-insensitive key.
+language. Signals are what two articles can share without sharing wording or language: numbers,
+dates, URLs, and names keyed across scripts and inflection by ``pipelines.names``.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import date, timedelta
+
+from pipelines.names import NameNormalizer
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _SENTENCE_END = re.compile(r"[.!?…]+[\s\"'»”)]*$")
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"«»]+", re.IGNORECASE)
 _TOKEN = re.compile(r"(?:https?://|www\.)[^\s<>\"«»]+|\w+|[^\w\s]", re.IGNORECASE | re.UNICODE)
-
-# Cyrillic -> Latin, close to the common English/BGN practice; the name key below then folds
-# away what differs between English, Norwegian and scholarly transliterations.
-_CYRILLIC = {
-    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "yo", "ж": "zh", "з": "z",
-    "и": "i", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r",
-    "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh",
-    "щ": "shch", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu", "я": "ya",
-    "і": "i", "ї": "yi", "є": "ye", "ґ": "g",
-}
-# Sound groups spelled differently across languages, longest first: each becomes one letter.
-_FOLDS = (
-    ("shch", "s"), ("tsch", "c"), ("tsj", "c"), ("tch", "c"), ("sch", "s"), ("skj", "s"),
-    ("sh", "s"), ("sj", "s"), ("zh", "z"), ("kh", "h"), ("ch", "c"), ("ts", "c"), ("tz", "c"),
-    ("ph", "f"), ("ck", "k"), ("qu", "kv"), ("q", "k"), ("w", "v"), ("x", "ks"), ("j", "y"),
-)
-_VOWELS = frozenset("aeiouyåæøäöüéèêáàíóú")
-# Russian case endings, longest first: stripped from Cyrillic names before the key is made, so
-# that «Калинина», «Калининым» and "Kalinin" share one key.
-_RU_ENDINGS = (
-    "ами", "ями", "ого", "его", "ому", "ему", "ыми", "ими", "ой", "ей", "ом", "ем", "ым", "им",
-    "ах", "ях", "ов", "ев", "ую", "юю", "ая", "яя", "ые", "ие", "а", "я", "у", "ю", "е", "ы", "и",
-)
 
 _MONTHS = {
     # en
@@ -82,6 +62,23 @@ _NUMBERS = {
 }
 _NUMBERS["no"] = _NUMBERS["nn"] = _NUMBERS["nb"]
 
+# Dates relative to the publication day: days back, or -(weekday + 1) for a named weekday
+# (its latest occurrence). Russian weekdays in the accusative of "в среду".
+_RELATIVE_WORDS = {
+    "en": ("today", "yesterday", "", "monday tuesday wednesday thursday friday saturday sunday"),
+    "nb": ("", "går", "forgårs", "mandag tirsdag onsdag torsdag fredag lørdag søndag"),
+    "ru": ("сегодня", "вчера", "позавчера",
+           "понедельник вторник среду четверг пятницу субботу воскресенье"),
+}
+_RELATIVE = {
+    language: {
+        **{word: back for back, word in enumerate((today, yesterday, before)) if word},
+        **{day: -(n + 1) for n, day in enumerate(weekdays.split())},
+    }
+    for language, (today, yesterday, before, weekdays) in _RELATIVE_WORDS.items()
+}
+_RELATIVE["no"] = _RELATIVE["nn"] = _RELATIVE["nb"]
+
 
 def normalize(text: str) -> str:
     """Case-folded NFKC text with ё folded to е, so spelling variants shingle alike."""
@@ -102,43 +99,22 @@ def shingles(text: str, size: int) -> set[str]:
     return {" ".join(tokens[i : i + size]) for i in range(len(tokens) - size + 1)}
 
 
-def name_key(word: str) -> str:
-    """A spelling-insensitive key of a name: transliterated, sound groups folded, vowels dropped.
-
-    ``Мирошниченко``, ``Miroshnichenko`` and ``Mirosjnitsjenko`` all give ``mrsn``. Keys are
-    short and collide by design; they are only ever used together with other signals.
-    """
-    lower = normalize(word)
-    if any("а" <= ch <= "я" for ch in lower) and len(lower) > 4:
-        for ending in _RU_ENDINGS:
-            if lower.endswith(ending) and len(lower) - len(ending) >= 4:
-                lower = lower[: -len(ending)]
-                break
-    latin = "".join(_CYRILLIC.get(ch, ch) for ch in lower)
-    latin = unicodedata.normalize("NFKD", latin)
-    latin = "".join(ch for ch in latin if ch.isalpha() and not unicodedata.combining(ch))
-    for group, letter in _FOLDS:
-        latin = latin.replace(group, letter)
-    consonants: list[str] = []
-    for ch in latin:
-        if ch in _VOWELS or not ch.isascii():
-            continue
-        if consonants and consonants[-1] == ch:
-            continue
-        consonants.append(ch)
-    return "".join(consonants[:4])
-
-
-def signals(text: str, language: str = "") -> set[str]:
+def signals(
+    text: str, language: str = "", names: NameNormalizer | None = None,
+    published: date | None = None,
+) -> set[str]:
     """Language-independent tokens of a text: ``n:`` numbers (also written as words in en, nb
-    and ru), ``d:`` dates, ``u:`` URLs and ``e:`` name keys of capitalized words that do not
+    and ru), ``d:`` dates (also "yesterday", "on Monday", resolved against ``published``),
+    ``u:`` URLs and ``e:`` name keys (pipelines/names.py) of capitalized words that do not
     start a sentence."""
     found: set[str] = set()
     for url in _URL.findall(text):
         found.add("u:" + url.lower().removeprefix("https://").removeprefix("http://")
                   .removeprefix("www.").rstrip(".,;:)/"))
+    reader = _Reader(language, names or NameNormalizer(), published)
     for line in _URL.sub(" ", text).splitlines():  # a headline or paragraph starts a sentence
-        _line_signals(_TOKEN.findall(line), _NUMBERS.get(language, {}), found)
+        reader.line(_TOKEN.findall(line), found)
+    found |= reader.name_tokens()
     return found
 
 
@@ -147,39 +123,73 @@ def _fold(token: str) -> str:
     return token.lower().replace("ё", "е")
 
 
-def _line_signals(tokens: list[str], numbers: dict[str, int], found: set[str]) -> None:
-    sentence_start = True
-    for i, token in enumerate(tokens):
-        first = token[0]
-        if token.isdigit():
-            found.add("n:" + (token.lstrip("0") or "0"))
-            month = _month_after(tokens, i)
-            if month and 1 <= int(token) <= 31:
-                found.add(f"d:{month:02d}-{int(token):02d}")
-            sentence_start = False
-        elif first.isalpha():
-            folded = _fold(token)
-            number = numbers.get(folded)
-            month = _MONTHS.get(folded)
-            if number is not None:
-                found.add(f"n:{number}")
-            elif month and i + 1 < len(tokens) and tokens[i + 1].isdigit():
-                day = int(tokens[i + 1])
-                if 1 <= day <= 31:
-                    found.add(f"d:{month:02d}-{day:02d}")
-            elif (
-                not sentence_start
-                and first.isupper()
-                and len(token) >= 3
-                and not month
-                and not (token.isupper() and len(token) <= 4)  # acronyms differ per language
-            ):
-                key = name_key(token)
-                if len(key) >= 2:
-                    found.add("e:" + key)
-            sentence_start = False
-        elif _SENTENCE_END.match(token):
-            sentence_start = True
+class _Reader:
+    """Reads the signals of one text, line by line; names are keyed at the end, when every
+    spelling the text uses is known (so «Жукова» keys as «Жуков» when that form occurs too)."""
+
+    def __init__(self, language: str, names: NameNormalizer, published: date | None) -> None:
+        self.numbers = _NUMBERS.get(language, {})
+        self.relative = _RELATIVE.get(language, {})
+        self.language = language
+        self.names = names
+        self.published = published
+        self.name_words: list[str] = []
+
+    def line(self, tokens: list[str], found: set[str]) -> None:
+        sentence_start = True
+        for i, token in enumerate(tokens):
+            first = token[0]
+            if token.isdigit():
+                found.add("n:" + (token.lstrip("0") or "0"))
+                month = _month_after(tokens, i)
+                if month and 1 <= int(token) <= 31:
+                    found.add(f"d:{month:02d}-{int(token):02d}")
+                sentence_start = False
+            elif first.isalpha():
+                folded = _fold(token)
+                number = self.numbers.get(folded)
+                month = _MONTHS.get(folded)
+                back = self.relative.get(folded)
+                if number is not None:
+                    found.add(f"n:{number}")
+                elif month and i + 1 < len(tokens) and tokens[i + 1].isdigit():
+                    day = int(tokens[i + 1])
+                    if 1 <= day <= 31:
+                        found.add(f"d:{month:02d}-{day:02d}")
+                elif back is not None and self.published is not None and (
+                    back < 0 or self.language not in ("nb", "nn", "no")
+                    or (i and tokens[i - 1].lower() == "i")  # "i går": "går" is also "goes"
+                ):
+                    if back < 0:  # a weekday: its latest occurrence up to the publication day
+                        back = (self.published.weekday() - (-back - 1)) % 7
+                    found.add(f"d:{self.published - timedelta(days=back):%m-%d}")
+                elif (
+                    not sentence_start
+                    and first.isupper()
+                    and len(token) >= 3
+                    and not month
+                    and not (token.isupper() and len(token) <= 4)  # acronyms differ per language
+                ):
+                    # of a run of capitalized words (Pavel Zhukov, Federal Penitentiary Service)
+                    # only the last counts: one name, one signal
+                    following = tokens[i + 1] if i + 1 < len(tokens) else ""
+                    if not (following[:1].isupper() and following[:1].isalpha()):
+                        self.name_words.append(token)
+                sentence_start = False
+            elif _SENTENCE_END.match(token):
+                sentence_start = True
+
+    def name_tokens(self) -> set[str]:
+        primary = {w: self.names.key(w, self.language) for w in set(self.name_words)}
+        used = set(primary.values())
+        out = set()
+        for word, key in primary.items():
+            others = sorted(self.names.keys(word, self.language) & used - {key}, key=len)
+            if others and len(others[0]) < len(key):
+                key = others[0]
+            if len(key) >= 3:
+                out.add("e:" + key)
+        return out
 
 
 def _month_after(tokens: list[str], i: int) -> int | None:
