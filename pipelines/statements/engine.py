@@ -16,9 +16,10 @@ from pathlib import Path
 from rapidfuzz import fuzz
 
 from crawler.config import DEFAULTS
+from pipelines.names import fold
 from pipelines.statements.actors import Actor, load_actors
 from pipelines.statements.extract import Found, StatementExtractor, _sentences, paragraphs
-from pipelines.statements.keys import Keyer, fold
+from pipelines.statements.keys import Keyer
 from pipelines.statements.mentions import DEFAULT_FUZZY_THRESHOLD, MentionIndex
 from search.article import Article
 

@@ -16,8 +16,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipelines.names import fold
 from pipelines.statements.engine import StatementEngine
-from pipelines.statements.keys import fold
 
 
 @dataclass

@@ -2,31 +2,24 @@
 
 A Cyrillic word is lemmatized with pymorphy3 (every normal form it may have, so «Пескова» keys
 as «песков»), transliterated with cyrtranslit; a Latin word is stemmed with Snowball for its
-language. Both then go through one fold of sound groups that languages spell differently
-(ch/tsch/tsj -> c, sh/sj -> s, w -> v, y/j -> i ...), so Осечкин, Osechkin, Osetschkin and
-Osetsjkin share the key ``oseckin``.
+language. Both then go through ``pipelines.names.fold`` (shared with story clustering), the one
+fold of sound groups that languages spell differently (ch/tsch/tsj -> c, sh/sj -> s, w -> v,
+y/j -> i ...), so Осечкин, Osechkin, Osetschkin and Osetsjkin share one key.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-import cyrtranslit
 import pymorphy3
 import snowballstemmer
 
+from pipelines.names import fold
+
 WORD = re.compile(r"\w+(?:[-.'’]\w+)*", re.UNICODE)
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
-# longest first; applied to lowercase ASCII after transliteration and accent folding
-_FOLDS = (
-    ("shch", "s"), ("shh", "s"), ("tsch", "c"), ("tsj", "c"), ("tch", "c"), ("sch", "s"),
-    ("skj", "s"), ("sh", "s"), ("sj", "s"), ("zh", "z"), ("kh", "h"), ("ch", "c"), ("cz", "c"),
-    ("ts", "c"), ("tz", "c"), ("ck", "k"), ("sc", "s"), ("ph", "f"), ("w", "v"), ("j", "i"),
-    ("y", "i"), ("x", "h"),
-)
 _STEMMERS = {
     "en": "english", "nb": "norwegian", "nn": "norwegian", "no": "norwegian", "da": "danish",
     "sv": "swedish", "de": "german", "fr": "french", "es": "spanish", "it": "italian",
@@ -34,22 +27,6 @@ _STEMMERS = {
 }
 # Latin-script genitive and plural endings a name may carry (Peskovs, Peskov's)
 _LATIN_NAME_ENDINGS = ("'s", "’s", "s")
-
-
-def fold(text: str) -> str:
-    """Lowercase ASCII skeleton of a Latin or Cyrillic word (no lemmatization)."""
-    lower = text.casefold().replace("ё", "е")
-    if _CYRILLIC.search(lower):
-        lower = cyrtranslit.to_latin(lower, "ua" if re.search("[іїєґ]", lower) else "ru")
-    lower = unicodedata.normalize("NFKD", lower)
-    ascii_ = "".join(ch for ch in lower if ch.isascii() and ch.isalnum())
-    for group, letter in _FOLDS:
-        ascii_ = ascii_.replace(group, letter)
-    out: list[str] = []
-    for ch in ascii_:
-        if not out or out[-1] != ch or ch.isdigit():
-            out.append(ch)
-    return "".join(out)
 
 
 @dataclass(frozen=True)
