@@ -124,7 +124,7 @@ def _make(language: str) -> Analyzer:
 
         steps.append(lemma)
         names.append("pymorphy3 lemma")
-    if language in SNOWBALL:
+    if SNOWBALL.get(language) in Stemmer.algorithms():  # an older PyStemmer has fewer
         steps.append(Stemmer.Stemmer(SNOWBALL[language]).stemWord)
         names.append(f"snowball {SNOWBALL[language]}")
     return Analyzer(language, " + ".join(names) or "exact words", steps)
