@@ -3,6 +3,7 @@
     python benchmarks/bench_index.py                  # 10,000 articles
     python benchmarks/bench_index.py --sizes 100000 --queries 0   # writes only
     python benchmarks/bench_index.py --es-url http://localhost:9200   # a real Elasticsearch
+    python benchmarks/bench_index.py --sizes 100000 --queries 300 --sqlite-only
 
 For each size: the same generated articles (the mock site's synthetic ru/en/nb text, 300-800
 words each) are written
@@ -143,7 +144,8 @@ class Noida:
         self.process.wait(timeout=60)
 
 
-def run(size: int, es_url: str, batch: int, query_count: int, workdir: Path) -> dict[str, float]:
+def run(size: int, es_url: str | None, batch: int, query_count: int,
+        workdir: Path) -> dict[str, float]:
     started = time.perf_counter()
     articles = generate(size)
     print(f"\n== {size:,} articles (generated in {time.perf_counter() - started:.1f}s,"
@@ -155,6 +157,8 @@ def run(size: int, es_url: str, batch: int, query_count: int, workdir: Path) -> 
     print(f"SQLite store upsert            {figures['sqlite_write']:10,.0f} articles/s"
           f"  ({seconds:.1f}s)")
 
+    if es_url is None:
+        return run_sqlite_queries(store, articles, query_count, figures)
     name = f"bench-{uuid.uuid4().hex[:8]}"
     es = ElasticsearchBackend(es_url, name=name, timeout=120)
     es.init_index()
@@ -196,6 +200,19 @@ def run(size: int, es_url: str, batch: int, query_count: int, workdir: Path) -> 
     return figures
 
 
+def run_sqlite_queries(store: SQLiteStore, articles: list[Article], query_count: int,
+                       figures: dict[str, float]) -> dict[str, float]:
+    """The SQLite side alone (--sqlite-only): the same query mix, more queries."""
+    if query_count >= 2:
+        values = latencies(store.search, queries(articles, query_count))
+        figures["sqlite_p50"] = percentile(values, 50)
+        figures["sqlite_p95"] = percentile(values, 95)
+        print(f"{'SQLite search latency':31}p50 {figures['sqlite_p50']:7.1f} ms"
+              f"   p95 {figures['sqlite_p95']:7.1f} ms  ({len(values)} queries)")
+    store.close()
+    return figures
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000],
@@ -205,6 +222,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--queries", type=int,
                         help="queries per backend (default: 300 with --es-url; 10 on noida-db,"
                              " which takes seconds per query; 0: measure writes only)")
+    parser.add_argument("--sqlite-only", action="store_true",
+                        help="measure the embedded store alone (no Elasticsearch side)")
     args = parser.parse_args(argv)
     if args.queries is None:
         args.queries = 300 if args.es_url else 10
@@ -212,9 +231,10 @@ def main(argv: list[str] | None = None) -> None:
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     with tempfile.TemporaryDirectory(prefix="bench-index-") as folder:
         workdir = Path(folder)
-        noida = None if args.es_url else Noida(workdir / "noida")
-        url = args.es_url or noida.url
-        print(f"Elasticsearch side: {args.es_url or 'noida-db (Elasticsearch-compatible)'}")
+        noida = None if args.es_url or args.sqlite_only else Noida(workdir / "noida")
+        url = None if args.sqlite_only else args.es_url or noida.url
+        if url is not None:
+            print(f"Elasticsearch side: {args.es_url or 'noida-db (Elasticsearch-compatible)'}")
         try:
             for size in args.sizes:
                 run(size, url, args.bulk_size, args.queries, workdir)

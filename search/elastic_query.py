@@ -37,6 +37,11 @@ AFTER = "after"  # first element of a search_after cursor; an offset cursor is [
 
 def compile_term(term: Term, fields: list[tuple[str, float]]) -> dict[str, Any]:
     """A term matches in any field; hits in several fields add up, as FTS5's bm25 does."""
+    if term.prefix:
+        # a prefix query is not analysed: it meets the indexed terms (stems), as on SQLite
+        value = term.text.lower()
+        return {"bool": {"should": [{"prefix": {name: {"value": value, "boost": boost}}}
+                                    for name, boost in fields], "minimum_should_match": 1}}
     kind = "match_phrase" if term.phrase else "match"
     clauses = []
     for name, boost in fields:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import sys
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -17,11 +18,13 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from search.analysis import Analysis, Analyzer
 from search.article import Article, Translation
-from search.base import MARK_END, MARK_START, SearchHit, SearchRequest, SearchResult, UpsertReport
+from search.base import MARK_START, SearchHit, SearchRequest, SearchResult, UpsertReport
 from search.dedup_index import DedupIndex, resolve_story, tune_connection
 from search.errors import ConfigError, QueryError, StoreUnwritable
-from search.query import parse_query, to_fts5
+from search.query import ParsedQuery, Term, fts_string, parse_query, to_fts5
+from search.snippets import Marks, snippet
 
 
 @dataclass
@@ -53,9 +56,46 @@ class ArticleVersion:
     warc_record_id: str = ""
     translations: list[Translation] = field(default_factory=list)
 
-SCHEMA_VERSION = 1
 
-SCHEMA = """
+# 2: the full-text index holds analysed terms (word forms, search.analysis), not words
+SCHEMA_VERSION = 2
+
+# What search filters, counts, collapses and sorts on, per article, in a narrow table kept by
+# triggers: reading these columns from `articles` walks the overflow pages of each body, which
+# made every search at 100,000 articles read the whole collection's text from disk.
+SEARCH_KEYS = """
+CREATE TABLE IF NOT EXISTS search_keys (
+    rowid INTEGER PRIMARY KEY,  -- the article's rowid, as in articles_fts
+    id TEXT NOT NULL,
+    story TEXT NOT NULL,        -- story_id, or the article's id when it has none
+    outlet TEXT NOT NULL,
+    language TEXT NOT NULL,
+    published TEXT
+);
+CREATE INDEX IF NOT EXISTS search_keys_story ON search_keys(story, outlet, language);
+CREATE TRIGGER IF NOT EXISTS search_keys_insert AFTER INSERT ON articles BEGIN
+    INSERT OR REPLACE INTO search_keys(rowid, id, story, outlet, language, published) VALUES
+    (new.rowid, new.id, CASE WHEN new.story_id = '' THEN new.id ELSE new.story_id END,
+     new.outlet, new.language, new.published);
+END;
+CREATE TRIGGER IF NOT EXISTS search_keys_update
+AFTER UPDATE OF id, story_id, outlet, language, published ON articles BEGIN
+    INSERT OR REPLACE INTO search_keys(rowid, id, story, outlet, language, published) VALUES
+    (new.rowid, new.id, CASE WHEN new.story_id = '' THEN new.id ELSE new.story_id END,
+     new.outlet, new.language, new.published);
+END;
+CREATE TRIGGER IF NOT EXISTS search_keys_delete AFTER DELETE ON articles BEGIN
+    DELETE FROM search_keys WHERE rowid = old.rowid;
+END;
+"""
+
+# The text of each article and of its translations as analysed terms (search.analysis), each
+# in its own language; snippets are cut from the stored text, not from here.
+FTS_TABLE = """CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5(
+    title, body, tr_title, tr_body, tokenize = 'unicode61 remove_diacritics 2'
+)"""
+
+SCHEMA = FTS_TABLE + """;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS articles (
     rowid INTEGER PRIMARY KEY,
@@ -156,10 +196,10 @@ CREATE TABLE IF NOT EXISTS article_removals (
     restored_at TEXT NOT NULL DEFAULT ''  -- a later fetch found it again
 );
 CREATE INDEX IF NOT EXISTS article_removals_article ON article_removals(article_id);
-CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5(
-    title, body, tr_title, tr_body, tokenize = 'unicode61 remove_diacritics 2'
-);
-"""
+-- every language whose text is in the full-text index, and how it was analysed
+CREATE TABLE IF NOT EXISTS fts_languages (language TEXT PRIMARY KEY, analysis TEXT NOT NULL);
+""" + SEARCH_KEYS
+
 
 # -- statements (issue #9) ---------------------------------------------------------------------
 # One row per statement (a speaker's words), one per report of it (an article that carries it).
@@ -445,6 +485,8 @@ class SQLiteStore(StatementsMixin):
         self.db.row_factory = sqlite3.Row
         self._lock = threading.RLock()
         self._dedup_index: DedupIndex | None = None
+        self.analysis = Analysis()
+        self._fts_languages: set[str] = set()  # already in fts_languages
         try:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
@@ -457,10 +499,37 @@ class SQLiteStore(StatementsMixin):
                     "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
                     (str(SCHEMA_VERSION),),
                 )
+                version = int(self.db.execute(
+                    "SELECT value FROM meta WHERE key = 'schema_version'"
+                ).fetchone()[0])
+                if version < SCHEMA_VERSION:
+                    self._migrate(version)
                 self._backfill_versions()
         except sqlite3.OperationalError as exc:  # read-only file system, full disk
             self.db.close()
             raise StoreUnwritable(f"cannot write the store {self.path} ({exc})") from None
+        if version > SCHEMA_VERSION:
+            self.db.close()
+            raise ConfigError(
+                f"the store {self.path} was written by a newer newsmon (schema {version})"
+            )
+        self._fts_languages = {
+            row[0] for row in self.db.execute("SELECT language FROM fts_languages")
+        }
+
+    def _migrate(self, version: int) -> None:
+        """Bring an older store up to date; the articles themselves are never rewritten."""
+        if version < 2:
+            with self.transaction():
+                self.db.execute(
+                    "INSERT OR REPLACE INTO search_keys(rowid, id, story, outlet, language,"
+                    " published) SELECT rowid, id, CASE WHEN story_id = '' THEN id"
+                    " ELSE story_id END, outlet, language, published FROM articles"
+                )
+            self.rebuild_fts(progress=True)
+        self.db.execute(
+            "UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),)
+        )
 
     # -- plumbing ---------------------------------------------------------------------------
     @contextmanager
@@ -575,20 +644,70 @@ class SQLiteStore(StatementsMixin):
     def refresh_fts(self, article_id: str) -> None:
         """Rewrite the full-text row of one article from its text and its translations."""
         row = self.db.execute(
-            "SELECT rowid, title, body FROM articles WHERE id = ?", (article_id,)
+            "SELECT rowid, title, body, language FROM articles WHERE id = ?", (article_id,)
         ).fetchone()
         if row is None:
             return
-        translated = self.db.execute(
-            "SELECT group_concat(title, ' '), group_concat(body, char(10)) FROM translations"
-            " WHERE article_id = ? AND status = 'done'",
-            (article_id,),
-        ).fetchone()
         self.db.execute("DELETE FROM articles_fts WHERE rowid = ?", (row["rowid"],))
+        self._write_fts(row["rowid"], row["language"], row["title"], row["body"])
+
+    def _write_fts(self, rowid: int, language: str, title: str, body: str) -> None:
+        """The full-text row: the text analysed in its language, translations in theirs."""
+        translated = self.db.execute(
+            "SELECT target, title, body FROM translations"
+            " WHERE article_id = (SELECT id FROM articles WHERE rowid = ?) AND status = 'done'"
+            " ORDER BY target",
+            (rowid,),
+        ).fetchall()
+        analyser = self._analyser(language)
+        tr_titles, tr_bodies = [], []
+        for t in translated:
+            other = self._analyser(t["target"])
+            tr_titles.append(other.analyse(t["title"]))
+            tr_bodies.append(other.analyse(t["body"]))
         self.db.execute(
             "INSERT INTO articles_fts(rowid, title, body, tr_title, tr_body) VALUES (?, ?, ?, ?, ?)",
-            (row["rowid"], row["title"], row["body"], translated[0] or "", translated[1] or ""),
+            (rowid, analyser.analyse(title), analyser.analyse(body), " ".join(tr_titles),
+             "\n".join(tr_bodies)),
         )
+
+    def _analyser(self, language: str) -> Analyzer:
+        """The analyser of a language, which is then recorded as present in the index."""
+        analyser = self.analysis(language)
+        if language not in self._fts_languages:
+            self.db.execute(
+                "INSERT OR REPLACE INTO fts_languages(language, analysis) VALUES (?, ?)",
+                (language, analyser.name),
+            )
+            self._fts_languages.add(language)
+        return analyser
+
+    def rebuild_fts(self, progress: bool = False) -> None:
+        """Analyse every article again (a new analysis, or an older store); one transaction."""
+        total = self.count()
+        done = 0
+        with self.transaction():
+            self.db.execute("DROP TABLE IF EXISTS articles_fts")
+            self.db.execute("DELETE FROM fts_languages")
+            self._fts_languages.clear()
+            self.db.execute(FTS_TABLE)
+            last = 0
+            while True:
+                rows = self.db.execute(
+                    "SELECT rowid, language, title, body FROM articles WHERE rowid > ?"
+                    " ORDER BY rowid LIMIT 500", (last,),
+                ).fetchall()
+                if not rows:
+                    break
+                for row in rows:
+                    self._write_fts(row["rowid"], row["language"], row["title"], row["body"])
+                done += len(rows)
+                last = rows[-1]["rowid"]
+                if progress:
+                    print(f"\rnewsmon: rebuilding the search index of {self.path.name}:"
+                          f" {done:,} / {total:,} articles", end="", file=sys.stderr, flush=True)
+        if progress:
+            print(file=sys.stderr)
 
     # -- translations -----------------------------------------------------------------------
     def save_translation(self, article_id: str, translation: Translation) -> None:
@@ -712,18 +831,22 @@ class SQLiteStore(StatementsMixin):
 
     # -- search -----------------------------------------------------------------------------
     def search(self, request: SearchRequest) -> SearchResult:
-        match = to_fts5(parse_query(request.query))
+        parsed = parse_query(request.query)
+        languages = [row[0] for row in self.db.execute("SELECT language FROM fts_languages")]
+        match = to_fts5(parsed, lambda term: self._forms(term, languages or [""]))
         where, params = self._filters(request)
         order = {
-            "relevance": "rank",
-            "newest": "published DESC, rank",
-            "oldest": "published ASC, rank",
+            "relevance": "rank, rowid",
+            "newest": "published DESC, rank, rowid",
+            "oldest": "published ASC, rank, rowid",
         }[request.sort]
-        story_key = "CASE WHEN a.story_id = '' THEN a.id ELSE a.story_id END"
-        matches = (
-            f"SELECT a.rowid AS rowid, a.id AS id, a.published AS published, {_BM25} AS rank,"
-            f" {story_key} AS story FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid"
+        base = (
+            "FROM articles_fts JOIN search_keys k ON k.rowid = articles_fts.rowid"
             f" WHERE articles_fts MATCH ? AND {where}"
+        )
+        matches = (
+            f"SELECT k.rowid AS rowid, k.id AS id, k.published AS published, {_BM25} AS rank,"
+            f" k.story AS story {base}"
         )
         if request.collapse:
             # one row per story: its best-ranked matching member
@@ -731,44 +854,86 @@ class SQLiteStore(StatementsMixin):
                 "SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY story ORDER BY rank)"
                 f" AS member_rank FROM ({matches})) WHERE member_rank = 1"
             )
+        counted = "count(DISTINCT k.story)" if request.collapse else "count(*)"
         offset = int(request.search_after[0]) if request.search_after else request.offset
         try:
-            total = self.db.execute(f"SELECT count(*) FROM ({matches})", (match, *params)).fetchone()[0]
-            page = self.db.execute(
-                f"SELECT rowid, id, rank FROM ({matches}) ORDER BY {order} LIMIT ? OFFSET ?",
-                (match, *params, request.limit, offset),
-            ).fetchall()
-            facets = self._facets(match, where, params) if request.facets else {}
+            total = self.db.execute(f"SELECT {counted} {base}", (match, *params)).fetchone()[0]
+            if request.collapse and request.sort == "relevance":
+                page = self._best_stories(base, (match, *params), offset, request.limit, total)
+            else:
+                page = self.db.execute(
+                    f"SELECT rowid, id, rank FROM ({matches}) ORDER BY {order} LIMIT ? OFFSET ?",
+                    (match, *params, request.limit, offset),
+                ).fetchall()
+            facets = self._facets(base, (match, *params)) if request.facets else {}
         except sqlite3.OperationalError as exc:
             raise QueryError(f"cannot run this query: {exc}") from None
-        hits = [self._hit(match, row) for row in page]
+        marks = _MarksByLanguage(self, parsed)
+        hits = [self._hit(row, marks) for row in page]
         more = offset + len(hits) < total
         return SearchResult(
             total=total, hits=hits, facets=facets,
             next_cursor=[offset + len(hits)] if more and hits else None,
         )
 
+    def _best_stories(
+        self, base: str, params: Sequence[Any], offset: int, limit: int, total: int
+    ) -> list[sqlite3.Row]:
+        """The best-ranked member of each story, best first: a page of a collapsed search.
+
+        Reads the best-ranked matches until the page has enough stories (a top-N sort), rather
+        than ranking every story's members (a sort of every match by story: most of the time
+        of a collapsed search at 100,000 articles)."""
+        wanted = offset + limit
+        count = wanted * 4 + 16
+        while True:
+            rows = self.db.execute(
+                f"SELECT k.rowid AS rowid, k.id AS id, k.story AS story, {_BM25} AS rank {base}"
+                " ORDER BY rank, k.rowid LIMIT ?", (*params, count),
+            ).fetchall()
+            best: dict[str, sqlite3.Row] = {}
+            for row in rows:
+                best.setdefault(row["story"], row)
+            if len(best) >= min(wanted, total) or len(rows) < count:
+                return list(best.values())[offset:wanted]
+            count *= 4
+
+    def _forms(self, term: Term, languages: Sequence[str]) -> list[str]:
+        """The FTS5 strings of one query term: its analysed form in each indexed language."""
+        forms = []
+        for language in languages:
+            analyzer = self.analysis(language)
+            if term.prefix:
+                typed = analyzer.surface(term.text)
+                forms.append(fts_string(typed) + "*")
+                stem = analyzer.term(term.text)
+                if stem != typed and typed.startswith(stem):  # prisoner* also finds prison
+                    forms.append(fts_string(stem) + "*")
+            else:
+                forms.append(fts_string(" ".join(analyzer.term(w) for w in term.text.split(" "))))
+        return forms
+
     @staticmethod
     def _filters(request: SearchRequest) -> tuple[str, list[Any]]:
         clauses, params = ["1"], []
         if request.outlets:
-            clauses.append(f"a.outlet IN ({', '.join('?' * len(request.outlets))})")
+            clauses.append(f"k.outlet IN ({', '.join('?' * len(request.outlets))})")
             params.extend(request.outlets)
         if request.languages:
-            clauses.append(f"a.language IN ({', '.join('?' * len(request.languages))})")
+            clauses.append(f"k.language IN ({', '.join('?' * len(request.languages))})")
             params.extend(request.languages)
         if request.date_from:
-            clauses.append("a.published >= ?")
+            clauses.append("k.published >= ?")
             params.append(request.date_from)
         if request.date_to:
-            clauses.append("a.published < ?")
+            clauses.append("k.published < ?")
             params.append(_day_after(request.date_to))
         removed = "SELECT article_id FROM article_removals WHERE restored_at = ''"
         status_clause = {
             "": None,
-            "edited": "a.id IN (SELECT article_id FROM article_versions WHERE version > 1)",
-            "removed": f"a.id IN ({removed})",
-            "online": f"a.id NOT IN ({removed})",
+            "edited": "k.id IN (SELECT article_id FROM article_versions WHERE version > 1)",
+            "removed": f"k.id IN ({removed})",
+            "online": f"k.id NOT IN ({removed})",
         }
         if request.status not in status_clause:
             raise QueryError(f"unknown status filter: {request.status}")
@@ -776,34 +941,36 @@ class SQLiteStore(StatementsMixin):
             clauses.append(status_clause[request.status])
         return " AND ".join(clauses), params
 
-    def _hit(self, match: str, row: sqlite3.Row) -> SearchHit:
+    def _hit(self, row: sqlite3.Row, marks: _MarksByLanguage) -> SearchHit:
         article = self.db.execute(
-            "SELECT a.id, a.title, a.canonical_url, a.outlet, a.language, a.published, a.story_id,"
-            f" snippet(articles_fts, 1, '{MARK_START}', '{MARK_END}', '…', 32) AS snippet,"
-            f" snippet(articles_fts, 3, '{MARK_START}', '{MARK_END}', '…', 32) AS tr_snippet,"
-            " articles_fts.tr_title AS tr_title"
-            " FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid"
-            " WHERE articles_fts MATCH ? AND articles_fts.rowid = ?",
-            (match, row["rowid"]),
+            "SELECT id, title, body, canonical_url, outlet, language, published, story_id"
+            " FROM articles WHERE rowid = ?", (row["rowid"],),
         ).fetchone()
+        translations = self.db.execute(
+            "SELECT target, title, body FROM translations WHERE article_id = ? AND status = 'done'"
+            " ORDER BY target", (article["id"],),
+        ).fetchall()
+        language = article["language"]
+        tr_snippet = ""
+        for t in translations:
+            cut = snippet(t["body"], self.analysis(t["target"]), marks(t["target"]))
+            if MARK_START in cut:
+                tr_snippet = cut
+                break
         story = self.story_summary(article["story_id"] or article["id"])
         versions, removed_at = self.evidence_summary(article["id"])
-        translation = self.db.execute(
-            "SELECT target FROM translations WHERE article_id = ? AND status = 'done' LIMIT 1",
-            (article["id"],),
-        ).fetchone()
         return SearchHit(
             id=article["id"],
             title=article["title"],
             url=article["canonical_url"],
             outlet=article["outlet"],
-            language=article["language"],
+            language=language,
             published=article["published"],
             score=-row["rank"],
-            snippet=article["snippet"],
-            translated_title=article["tr_title"] or "",
-            translated_snippet=article["tr_snippet"] if MARK_START in article["tr_snippet"] else "",
-            translation_language=translation["target"] if translation else "",
+            snippet=snippet(article["body"], self.analysis(language), marks(language)),
+            translated_title=" ".join(t["title"] for t in translations),
+            translated_snippet=tr_snippet,
+            translation_language=translations[0]["target"] if translations else "",
             story_id=article["story_id"] or article["id"],
             story_size=story["size"],
             story_outlets=story["outlets"],
@@ -816,9 +983,8 @@ class SQLiteStore(StatementsMixin):
         """Members, outlets and languages of a story (an unclustered article is its own story)."""
         row = self.db.execute(
             "SELECT count(*) AS size, group_concat(DISTINCT outlet) AS outlets,"
-            " group_concat(DISTINCT language) AS languages FROM articles"
-            " WHERE story_id = ? OR (story_id = '' AND id = ?)",
-            (story, story),
+            " group_concat(DISTINCT language) AS languages FROM search_keys WHERE story = ?",
+            (story,),
         ).fetchone()
         return {
             "size": row["size"] or 1,
@@ -826,22 +992,18 @@ class SQLiteStore(StatementsMixin):
             "languages": sorted((row["languages"] or "").split(",")) if row["languages"] else [],
         }
 
-    def _facets(self, match: str, where: str, params: list[Any]) -> dict[str, dict[str, int]]:
-        """Counts per article (not per story) over everything that matches."""
-        base = (
-            "FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid"
-            f" WHERE articles_fts MATCH ? AND {where}"
-        )
-        facets: dict[str, dict[str, int]] = {}
-        for name, expression in (
-            ("outlet", "a.outlet"), ("language", "a.language"), ("day", "substr(a.published, 1, 10)")
-        ):
-            rows = self.db.execute(
-                f"SELECT {expression} AS k, count(*) AS n {base} GROUP BY k ORDER BY k",
-                (match, *params),
-            ).fetchall()
-            facets[name] = {row["k"] or "unknown": row["n"] for row in rows}
-        return facets
+    def _facets(self, base: str, params: Sequence[Any]) -> dict[str, dict[str, int]]:
+        """Counts per article (not per story) over everything that matches: one pass."""
+        rows = self.db.execute(
+            "SELECT k.outlet, k.language, substr(k.published, 1, 10), count(*)"
+            f" {base} GROUP BY 1, 2, 3", params,
+        ).fetchall()
+        facets: dict[str, dict[str, int]] = {"outlet": {}, "language": {}, "day": {}}
+        for row in rows:
+            for name, key in zip(("outlet", "language", "day"), row[:3]):
+                key = key or "unknown"
+                facets[name][key] = facets[name].get(key, 0) + row[3]
+        return {name: dict(sorted(counts.items())) for name, counts in facets.items()}
 
     # -- statistics -------------------------------------------------------------------------
     def stats(self) -> dict[str, Any]:
@@ -866,6 +1028,10 @@ class SQLiteStore(StatementsMixin):
             "index_state": grouped(
                 "SELECT index_state, count(*) FROM articles GROUP BY 1 ORDER BY 1"
             ),
+            # language -> how its text is analysed (search.analysis), texts and translations
+            "search_analysis": dict(self.db.execute(
+                "SELECT language, analysis FROM fts_languages ORDER BY 1"
+            ).fetchall()),
         }
 
     # -- stories (the dedup stage's view of the articles) -------------------------------------
@@ -1255,3 +1421,24 @@ def _day_after(value: str) -> str:
             raise QueryError(f"not a date (YYYY-MM-DD): {value}") from None
     return value + "\uffff"
 
+
+class _MarksByLanguage:
+    """What a query marks in a text of each language (snippets), worked out once per language."""
+
+    def __init__(self, store: SQLiteStore, parsed: ParsedQuery) -> None:
+        self.store, self.parsed = store, parsed
+        self._by_language: dict[str, Marks] = {}
+
+    def __call__(self, language: str) -> Marks:
+        marks = self._by_language.get(language)
+        if marks is None:
+            terms, prefixes = set(), []
+            for term in self.parsed.terms():
+                for form in self.store._forms(term, [language]):
+                    text = form.rstrip("*").strip('"').replace('""', '"')
+                    if form.endswith("*"):
+                        prefixes.append(text)
+                    else:
+                        terms.update(text.split(" "))
+            marks = self._by_language[language] = Marks(frozenset(terms), tuple(prefixes))
+        return marks

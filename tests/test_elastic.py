@@ -825,7 +825,9 @@ def test_template_file_is_the_single_source_of_field_names():
         name for name, spec in properties.items()
         if spec["type"] == "text" and name.split("_")[0] in ("title", "body", "tr")
     }
-    assert schema.families["body"].by_language == {"en": "body_en", "nb": "body_nb", "ru": "body_ru"}
+    assert schema.families["body"].by_language == {
+        "en": "body_en", "nb": "body_nb", "nn": "body_nn", "ru": "body_ru"
+    }
 
 
 def test_dates_are_sent_in_extended_iso_form_with_a_strict_format():

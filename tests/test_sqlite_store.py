@@ -70,3 +70,19 @@ def test_an_unwritable_location_is_a_user_error(tmp_path: Path):
     blocker.write_text("x")
     with pytest.raises(ConfigError, match="cannot open the store"):
         SQLiteStore(blocker / "sub" / "store.sqlite3")
+
+
+def test_collapsed_pages_hold_every_story_once_however_large_the_stories(store: SQLiteStore):
+    # stories of 30 members: a page needs more than the first few best-ranked matches
+    store.upsert([
+        article(f"https://k.example/{story}/{n}", body=f"{BODY} Номер {story} {n}.",
+                story_id=f"story-{story}")
+        for story in range(3) for n in range(30)
+    ])
+    first = store.search(SearchRequest("пытки", collapse=True, limit=2))
+    second = store.search(SearchRequest("пытки", collapse=True, limit=2,
+                                        search_after=first.next_cursor))
+    assert first.total == 3 and second.next_cursor is None
+    assert sorted(h.story_id for h in first.hits + second.hits) == [
+        "story-0", "story-1", "story-2"
+    ]

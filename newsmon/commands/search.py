@@ -126,6 +126,11 @@ def stats(args: argparse.Namespace, ctx: Context) -> int:
             print(f"{label}:", file=out)
             for name, count in counts.items():
                 print(f"  {one_line(str(name)):<24} {count}", file=out)
+    analysis = figures.get("search_analysis") or {}
+    if analysis:
+        print("word forms (embedded search), per language of the text:", file=out)
+        for language, name in analysis.items():
+            print(f"  {one_line(language or 'unknown'):<24} {one_line(name)}", file=out)
     pending = (figures.get("index_state") or {}).get("pending", 0)
     if ctx.config.section("index")["url"]:
         print(f"pending for Elasticsearch: {pending} (push with `newsmon index sync`)", file=out)
