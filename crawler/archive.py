@@ -33,6 +33,7 @@ from scrapy.statscollectors import StatsCollector
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from search.errors import NewsmonError
 from search.store import SQLiteStore, WarcRecordRef
 
 META_KEY = "newsmon_warc_record"  # request.meta: the WARC-Record-ID of the latest response
@@ -186,11 +187,21 @@ class ArchiveThread:
         return self
 
     def submit(self, exchange: Exchange) -> None:
-        if self.error is None:
-            self.queue.put(exchange)
+        """Queue an exchange; dropped once archiving has failed (the thread has stopped)."""
+        while self.error is None and self.thread.is_alive():
+            try:
+                self.queue.put(exchange, timeout=1.0)
+                return
+            except queue.Full:
+                continue  # the writer is slow: wait, unless it has died meanwhile
 
     def _run(self) -> None:
-        store = SQLiteStore(self.store_path)
+        try:
+            store = SQLiteStore(self.store_path)
+        except (NewsmonError, OSError, sqlite3.Error) as exc:  # a full disk at open
+            self.error = exc
+            self.writer.close()
+            return
         try:
             while True:
                 item = self.queue.get()
@@ -224,7 +235,12 @@ class ArchiveThread:
         self.bytes_payload += sum(len(e.body) for e in batch)
 
     def close(self) -> None:
-        self.queue.put(_STOP)
+        while self.thread.is_alive():
+            try:
+                self.queue.put(_STOP, timeout=1.0)
+                break
+            except queue.Full:
+                continue
         self.thread.join()
 
 

@@ -8,6 +8,7 @@ in the same SQLite file as the store (see search/dedup_index.py).
 from __future__ import annotations
 
 import logging
+import sqlite3
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
@@ -62,6 +63,9 @@ class DedupPipeline:
                 for name in ("merged", "split", "moved"):
                     if getattr(report, name):
                         self.stats.set_value(f"newsmon/dedup/settle_{name}", getattr(report, name))
+        except sqlite3.OperationalError as exc:  # a full or read-only disk: the next crawl settles
+            self.stats.inc_value("newsmon/dedup/settle_failed")
+            logger.error("stories were not settled at the end of the crawl: %s", exc)
         finally:
             self.store.close()
             self.store = None

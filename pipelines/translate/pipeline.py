@@ -107,8 +107,13 @@ class TranslatePipeline:
             except NewsmonError as exc:
                 error = str(exc)
                 logger.error("translation is off for this crawl: %s", error)
+            from twisted.internet import reactor
+
             self._pool = ThreadPool(1, 1, name="newsmon-translate")
             self._pool.start()
+            # also stopped when the reactor stops: a crawl closed by an error elsewhere may never
+            # call close_spider, and a running pool thread would keep the process alive
+            reactor.addSystemEventTrigger("during", "shutdown", self._stop_pool)
         detector = None
         if self.keep_target_paragraphs and engine is not None:
             from pipelines.language.detect import LanguageDetector
@@ -121,10 +126,13 @@ class TranslatePipeline:
     def close_spider(self, spider: Any = None) -> None:
         if self._timer is not None and self._timer.active():
             self._timer.cancel()
-        if self._pool is not None:
-            self._pool.stop()
+        self._stop_pool()
         if self.translator is not None and self.translator.engine is not None:
             self.translator.engine.close()
+
+    def _stop_pool(self) -> None:
+        if self._pool is not None and self._pool.started:
+            self._pool.stop()
 
     # -- items --------------------------------------------------------------------------------
     async def process_item(self, item: Any) -> Any:
