@@ -188,8 +188,8 @@ class ArchiveThread:
 
     def submit(self, exchange: Exchange) -> None:
         """Queue an exchange; dropped once archiving has failed (the thread has stopped)."""
-        while self.error is None and self.thread.is_alive():
-            try:
+        while self.error is None and (self.thread.ident is None or self.thread.is_alive()):
+            try:  # (queued before the thread starts too; dropped only once it has stopped)
                 self.queue.put(exchange, timeout=1.0)
                 return
             except queue.Full:
