@@ -114,6 +114,12 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "queue_size": 256,  # responses waiting for the writer thread; a full queue slows the crawl
         "ingest_workers": 0,  # processes extracting pages in `newsmon ingest-warc`; 0 = one per core
     },
+    "redis": {
+        # Several crawl processes (or machines) share one frontier here; "" = crawl alone.
+        "url": "",  # e.g. "redis://localhost:6379/0" or "unix:///run/redis/redis.sock"
+        "heartbeat": 1.0,  # seconds between a crawl process's heartbeats
+        "worker_timeout": 30.0,  # silent this long = dead: its in-flight requests are re-queued
+    },
 }
 
 # Environment variable -> (section, key). Secrets belong here, not in the file.
@@ -131,6 +137,7 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "NEWSMON_ARCHIVE_DIR": ("archive", "dir"),
     "NEWSMON_TRANSLATE_DEVICE": ("translate", "device"),
     "NEWSMON_WEB_TOKEN": ("web", "token"),
+    "NEWSMON_REDIS_URL": ("redis", "url"),
 }
 
 
@@ -227,6 +234,16 @@ class Config:
             "NEWSMON_TRANSLATE_FLUSH_SECONDS": float(translate["flush_seconds"]),
             "NEWSMON_TRANSLATE_MAX_BATCH_ARTICLES": int(translate["max_batch_articles"]),
         })
+        redis = self.values["redis"]
+        settings.update({
+            "NEWSMON_REDIS_URL": redis["url"],
+            "NEWSMON_REDIS_HEARTBEAT": float(redis["heartbeat"]),
+            "NEWSMON_REDIS_WORKER_TIMEOUT": float(redis["worker_timeout"]),
+        })
+        if redis["url"]:
+            from crawler.frontier import scrapy_settings as frontier_settings
+
+            settings.update(frontier_settings(redis["url"]))
         dedup = self.values["dedup"]
         settings.update({
             "NEWSMON_DEDUP_ENABLED": bool(dedup["enabled"]),

@@ -47,9 +47,13 @@ DOWNLOADER_MIDDLEWARES = {
     # WARC records of bodies as received: above HttpCompressionMiddleware (590) and
     # HttpCacheMiddleware (900), next to the downloader
     "crawler.archive.ArchiveMiddleware": 950,
+    # with [redis] url: one pace per host across all crawl processes
+    "crawler.frontier.SharedPoliteness": 570,
 }
 
 SPIDER_MIDDLEWARES = {
+    # with [redis] url: release a page's lease on the shared frontier once its callback is done
+    "crawler.frontier.FrontierLeaseMiddleware": 10,
     # after the start requests: stored articles due for a scheduled re-check
     "crawler.rechecks.RecheckMiddleware": 950,
 }
@@ -57,6 +61,7 @@ SPIDER_MIDDLEWARES = {
 EXTENSIONS = {
     "crawler.extensions.CrawlProgress": 500,
     "crawler.extensions.StoreGuard": 510,
+    "crawler.frontier.SharedFrontier": 520,  # with [redis] url
 }
 
 ITEM_PIPELINES = {
