@@ -14,6 +14,7 @@ from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
 from scrapy.utils.defer import maybe_deferred_to_future
 
+from crawler import shared
 from crawler.fetchlog import SharedFetchLog
 from crawler.frontier import client
 from crawler.items import Article
@@ -52,9 +53,12 @@ class IncrementalMiddleware:
             raise NotConfigured("NEWSMON_STORE_PATH is not set")
         hours = crawler.settings.getfloat("NEWSMON_RECHECK_AFTER_HOURS")
         redis_url = crawler.settings.get("NEWSMON_REDIS_URL")
-        shared = SharedFetchLog(client(redis_url)) if redis_url else None
-        middleware = cls(SQLiteStore(path), crawler.stats, timedelta(hours=hours) if hours > 0 else None,
-                         shared)
+        fetch_log = SharedFetchLog(client(redis_url)) if redis_url else None
+        # one connection per process, shared by every outlet's spider (crawler.shared)
+        store = shared.acquire(("fetchlog", path), lambda: SQLiteStore(path))
+        middleware = cls(store, crawler.stats, timedelta(hours=hours) if hours > 0 else None,
+                         fetch_log)
+        middleware.store_key = path
         crawler.signals.connect(middleware.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(middleware.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
@@ -117,7 +121,7 @@ class IncrementalMiddleware:
             self.shared.record_fetch(url, **entry)
 
     def spider_closed(self, spider: Spider) -> None:
-        self.store.close()
+        shared.release(("fetchlog", self.store_key), SQLiteStore.close)
 
 
 def retry_after_seconds(value: bytes | None, now: datetime | None = None) -> float | None:

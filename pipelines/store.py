@@ -6,6 +6,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 
+from crawler import shared
 from crawler.items import Article
 from search.store import SQLiteStore
 
@@ -26,11 +27,13 @@ class StorePipeline:
         return cls(path, crawler.stats)
 
     def open_spider(self, spider=None) -> None:
-        self.store = SQLiteStore(self.path)
+        # one connection per process, shared by every outlet's spider (crawler.shared)
+        self.store = shared.acquire(("store", self.path), lambda: SQLiteStore(self.path))
 
     def close_spider(self, spider=None) -> None:
         if self.store is not None:
-            self.store.close()
+            shared.release(("store", self.path), SQLiteStore.close)
+            self.store = None
 
     def process_item(self, item: Article) -> Article:
         if self.store is None:
