@@ -54,6 +54,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "timeout": 30,
         "http_cache": False,
         "log_level": "WARNING",
+        "cpu_workers": 0,  # processes for extraction and language detection; 0 = one per core
     },
     "language": {
         "min_chars": 120,  # shorter body: trust the page's declared language
@@ -205,6 +206,7 @@ class Config:
             "DOWNLOAD_MAXSIZE": int(crawl["max_page_bytes"]),
             "HTTPCACHE_ENABLED": bool(crawl["http_cache"]),
             "LOG_LEVEL": crawl["log_level"],
+            "NEWSMON_CPU_WORKERS": int(crawl["cpu_workers"]),
             "NEWSMON_PROGRESS_INTERVAL": 0.0,  # seconds between progress lines; `newsmon crawl` sets it
         }
         archive = self.values["archive"]
