@@ -71,5 +71,7 @@ ITEM_PIPELINES = {
     "pipelines.dedup.pipeline.DedupPipeline": 400,
     "pipelines.store.StorePipeline": 500,
     "pipelines.statements.pipeline.StatementsPipeline": 550,
+    # with [redis] url and translate.during_crawl = false: feed the translation workers
+    "pipelines.translate.enqueue.TranslationQueuePipeline": 560,
     "pipelines.index.ElasticsearchPipeline": 600,
 }
