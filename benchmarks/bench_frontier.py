@@ -81,9 +81,11 @@ def run(processes: int, args: argparse.Namespace, delay: float) -> dict:
     duplicates = sum(n - 1 for log in logs
                      for path, n in Counter(p for _m, p, _t in log if p != "/robots.txt").items())
     gaps = [b - a for log in logs for a, b in zip([t for *_, t in log][:-1], [t for *_, t in log][1:])]
+    gaps.sort()
     return {"processes": processes, "articles": len(articles), "wall": wall,
             "rate": (len(articles) - 1) / (times[-1] - times[0]), "duplicates": duplicates,
-            "min_gap": min(gaps) if gaps else 0.0}
+            "min_gap": gaps[0] if gaps else 0.0, "p05_gap": gaps[len(gaps) // 20] if gaps else 0.0,
+            "short": sum(g < delay * 0.9 for g in gaps), "gaps": len(gaps)}
 
 
 def site_log(url: str) -> list[list]:
@@ -110,8 +112,9 @@ def main() -> None:
               f"(x{r['rate'] / base:4.2f}), wall {r['wall']:5.1f} s incl. start-up, "
               f"duplicate fetches {r['duplicates']}")
     r = run(2, args, args.delay)
-    print(f"politeness, 2 processes, download_delay {args.delay} s: smallest gap between two "
-          f"requests to one outlet {r['min_gap']:.3f} s, duplicate fetches {r['duplicates']}")
+    print(f"politeness, 2 processes, download_delay {args.delay} s: gaps between two requests to "
+          f"one outlet: smallest {r['min_gap']:.3f} s, 5th percentile {r['p05_gap']:.3f} s, "
+          f"{r['short']} of {r['gaps']} shorter than 0.9 x delay; duplicate fetches {r['duplicates']}")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,9 @@ lacks for processes that may die or finish at different times:
   frontier clears the duplicate filter, so the next crawl starts afresh. A crawl stopped with
   requests still queued resumes from them.
 * **Shared politeness.** ``SharedPoliteness`` spaces requests to one host by the outlet's
-  ``download_delay`` across all processes (one Redis clock per host).
+  ``download_delay`` across all processes (one Redis clock per host); each process's own
+  download slot then has no delay of its own, so requests leave as they pass the gate (unless
+  the slot's concurrency is used up, when two may leave close together).
 
 Keys: ``newsmon:<outlet>:requests`` (queue), ``:dupefilter``, ``:workers`` (heartbeats),
 ``:inflight:<worker>``; ``newsmon:gate:<host>`` (politeness). Scripts build some key names
@@ -89,14 +91,18 @@ if redis.call('ZCARD', KEYS[1]) == 0 and redis.call('ZCARD', KEYS[2]) == 0 then
 end
 return 0
 """
-# the time from which this request may be sent to the host, at least ARGV[1] s after the last
+# may a request to this host leave now? then the next one may leave ARGV[1] s from now;
+# else: how long to wait before asking again
 _GATE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
-local at = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
 local delay = tonumber(ARGV[1])
-redis.call('SET', KEYS[1], tostring(at + delay), 'PX', math.ceil((at + delay - now) * 1000) + 60000)
-return tostring(at - now)
+local free_at = tonumber(redis.call('GET', KEYS[1]) or '0')
+if now >= free_at then
+  redis.call('SET', KEYS[1], tostring(now + delay), 'PX', math.ceil(delay * 1000) + 60000)
+  return '0'
+end
+return tostring(free_at - now)
 """
 
 
@@ -258,16 +264,16 @@ class SharedPoliteness:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SharedPoliteness:
         url = crawler.settings.get("NEWSMON_REDIS_URL")
-        delay = crawler.settings.getfloat("DOWNLOAD_DELAY")  # the outlet's, from its spider
+        delay = crawler.settings.getfloat("NEWSMON_SHARED_DELAY")  # the outlet's (spiderloader)
         if not url or delay <= 0:
             raise NotConfigured("no shared frontier, or no delay to keep")
         return cls(client(url), delay)
 
     async def process_request(self, request: Request, spider: Spider | None = None) -> None:
-        delay = self.delay
-        host = urlsplit(request.url).netloc
-        wait = float(self.gate(keys=[f"{PREFIX}:gate:{host}"], args=[delay]))
-        if wait > 0:
-            from twisted.internet import reactor  # the one Scrapy installed
+        """Wait until this host's gate is free, then take it. The gate is taken when the request
+        leaves, not booked ahead, so a stalled process cannot bunch its requests together."""
+        from twisted.internet import reactor  # the one Scrapy installed
 
+        key = f"{PREFIX}:gate:{urlsplit(request.url).netloc}"
+        while (wait := float(self.gate(keys=[key], args=[self.delay]))) > 0:
             await maybe_deferred_to_future(task.deferLater(reactor, wait, lambda: None))

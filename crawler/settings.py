@@ -11,6 +11,7 @@ from crawler.config import Config
 globals().update(Config().scrapy_settings())
 
 BOT_NAME = "newsmon"
+NEWSMON_SHARED_DELAY = 0.0  # set per outlet on a shared frontier (crawler.spiderloader)
 SPIDER_LOADER_CLASS = "crawler.spiderloader.OutletSpiderLoader"
 NEWSPIDER_MODULE = "crawler.spiders"
 
