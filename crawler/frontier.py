@@ -164,7 +164,7 @@ class SharedFrontier:
     def from_crawler(cls, crawler: Crawler) -> SharedFrontier:
         url = crawler.settings.get("NEWSMON_REDIS_URL")
         if not url:
-            raise NotConfigured("no shared frontier: NEWSMON_REDIS_URL is empty")
+            raise NotConfigured  # off: no message, so Scrapy logs nothing
         ext = cls(crawler, client(url), crawler.settings.getfloat("NEWSMON_REDIS_HEARTBEAT"),
                   crawler.settings.getfloat("NEWSMON_REDIS_WORKER_TIMEOUT"))
         for handler, signal in ((ext.spider_opened, signals.spider_opened),
@@ -238,7 +238,7 @@ class FrontierLeaseMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> FrontierLeaseMiddleware:
         if not crawler.settings.get("NEWSMON_REDIS_URL"):
-            raise NotConfigured("no shared frontier")
+            raise NotConfigured  # off: no message, so Scrapy logs nothing
         return cls(crawler)
 
     async def process_spider_output_async(self, response: Response, result: AsyncIterator[Any]
@@ -266,7 +266,7 @@ class SharedPoliteness:
         url = crawler.settings.get("NEWSMON_REDIS_URL")
         delay = crawler.settings.getfloat("NEWSMON_SHARED_DELAY")  # the outlet's (spiderloader)
         if not url or delay <= 0:
-            raise NotConfigured("no shared frontier, or no delay to keep")
+            raise NotConfigured  # off: no message, so Scrapy logs nothing
         return cls(client(url), delay)
 
     async def process_request(self, request: Request, spider: Spider | None = None) -> None:
