@@ -13,10 +13,9 @@ lacks for processes that may die or finish at different times:
   another worker holds leases (it may still discover URLs); the last one to leave an empty
   frontier clears the duplicate filter, so the next crawl starts afresh. A crawl stopped with
   requests still queued resumes from them.
-* **Shared politeness.** ``SharedPoliteness`` spaces requests to one host by the outlet's
-  ``download_delay`` across all processes (one Redis clock per host); each process's own
-  download slot then has no delay of its own, so requests leave as they pass the gate (unless
-  the slot's concurrency is used up, when two may leave close together).
+* **Shared politeness.** ``SharedPoliteness`` (the HTTP download handler on a shared frontier)
+  spaces requests to one host by the outlet's ``download_delay`` across all processes (one
+  Redis clock per host); each process's own download slot then has no delay of its own.
 
 Keys: ``newsmon:<outlet>:requests`` (queue), ``:dupefilter``, ``:workers`` (heartbeats),
 ``:inflight:<worker>``; ``newsmon:gate:<host>`` (politeness). Scripts build some key names
@@ -35,6 +34,7 @@ from urllib.parse import urlsplit
 
 import redis
 from scrapy import Request, Spider, signals
+from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 from scrapy.http import Response
@@ -126,6 +126,8 @@ def scrapy_settings(url: str) -> dict[str, Any]:
         "SCHEDULER_DUPEFILTER_KEY": f"{PREFIX}:%(spider)s:dupefilter",
         "SCHEDULER_PERSIST": True,  # SharedFrontier decides when the frontier is cleared
         "REDIS_URL": url,
+        "DOWNLOAD_HANDLERS": {"http": "crawler.frontier.SharedPoliteness",
+                              "https": "crawler.frontier.SharedPoliteness"},
     }
 
 
@@ -254,26 +256,26 @@ class FrontierLeaseMiddleware:
             self.crawler.signals.send_catch_log(request_finished, request=response.request)
 
 
-class SharedPoliteness:
-    """Downloader middleware: one host, one pace, however many processes crawl it."""
+class SharedPoliteness(HTTP11DownloadHandler):
+    """HTTP(S) download handler: one host, one pace, however many processes crawl it.
 
-    def __init__(self, server: redis.Redis, delay: float) -> None:
-        self.gate = server.register_script(_GATE)
-        self.delay = delay
+    Scrapy calls the handler when the download slot actually sends the request, so waiting for
+    the host's gate here holds the slot like Scrapy's own ``DOWNLOAD_DELAY`` does, and the gate
+    is taken the moment the request leaves (not booked ahead): a stalled process cannot bunch
+    its requests together with another's.
+    """
 
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> SharedPoliteness:
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
         url = crawler.settings.get("NEWSMON_REDIS_URL")
-        delay = crawler.settings.getfloat("NEWSMON_SHARED_DELAY")  # the outlet's (spiderloader)
-        if not url or delay <= 0:
-            raise NotConfigured  # off: no message, so Scrapy logs nothing
-        return cls(client(url), delay)
+        self.delay = crawler.settings.getfloat("NEWSMON_SHARED_DELAY")  # the outlet's (spiderloader)
+        self.gate = client(url).register_script(_GATE) if url and self.delay > 0 else None
 
-    async def process_request(self, request: Request, spider: Spider | None = None) -> None:
-        """Wait until this host's gate is free, then take it. The gate is taken when the request
-        leaves, not booked ahead, so a stalled process cannot bunch its requests together."""
-        from twisted.internet import reactor  # the one Scrapy installed
+    async def download_request(self, request: Request) -> Response:
+        if self.gate is not None:
+            from twisted.internet import reactor  # the one Scrapy installed
 
-        key = f"{PREFIX}:gate:{urlsplit(request.url).netloc}"
-        while (wait := float(self.gate(keys=[key], args=[self.delay]))) > 0:
-            await maybe_deferred_to_future(task.deferLater(reactor, wait, lambda: None))
+            key = f"{PREFIX}:gate:{urlsplit(request.url).netloc}"
+            while (wait := float(self.gate(keys=[key], args=[self.delay]))) > 0:
+                await maybe_deferred_to_future(task.deferLater(reactor, wait, lambda: None))
+        return await super().download_request(request)

@@ -48,9 +48,6 @@ DOWNLOADER_MIDDLEWARES = {
     # WARC records of bodies as received: above HttpCompressionMiddleware (590) and
     # HttpCacheMiddleware (900), next to the downloader
     "crawler.archive.ArchiveMiddleware": 950,
-    # with [redis] url: one pace per host across all crawl processes; last before the download
-    # handler, so a request leaves as soon as it passes the gate
-    "crawler.frontier.SharedPoliteness": 990,
 }
 
 SPIDER_MIDDLEWARES = {
