@@ -7,6 +7,7 @@ stopped after the test; ``.ci/run`` installs the package.
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -15,7 +16,13 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.plugins.elastic import free_port
+
+
+def free_port() -> int:
+    """A port free on 127.0.0.1 now (start_redis retries if it is taken meanwhile)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def start_redis(workdir: Path, attempts: int = 3) -> tuple[subprocess.Popen, str]:
