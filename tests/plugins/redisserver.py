@@ -17,7 +17,6 @@ import pytest
 import redis
 
 
-
 def free_port() -> int:
     """A port free on 127.0.0.1 now (start_redis retries if it is taken meanwhile)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
