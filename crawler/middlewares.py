@@ -18,6 +18,7 @@ from crawler import shared
 from crawler.fetchlog import SharedFetchLog
 from crawler.frontier import client
 from crawler.items import Article
+from crawler.writer import StoreWriter
 from search.store import SQLiteStore
 
 
@@ -59,6 +60,7 @@ class IncrementalMiddleware:
         middleware = cls(store, crawler.stats, timedelta(hours=hours) if hours > 0 else None,
                          fetch_log)
         middleware.store_key = path
+        middleware.writer = shared.acquire(("writer", path), lambda: StoreWriter(path))
         crawler.signals.connect(middleware.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(middleware.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
@@ -116,12 +118,14 @@ class IncrementalMiddleware:
             "last_modified": (response.headers.get(b"Last-Modified") or b"").decode("latin-1"),
             "article_id": article_id,
         }
-        self.store.record_fetch(url, **entry)
+        self.writer.record_fetch(url, **entry)  # written off the reactor thread
         if self.shared is not None:
             self.shared.record_fetch(url, **entry)
 
-    def spider_closed(self, spider: Spider) -> None:
+    async def spider_closed(self, spider: Spider) -> None:
         shared.release(("fetchlog", self.store_key), SQLiteStore.close)
+        await maybe_deferred_to_future(self.writer.flushed())
+        shared.release(("writer", self.store_key), StoreWriter.close)
 
 
 def retry_after_seconds(value: bytes | None, now: datetime | None = None) -> float | None:
