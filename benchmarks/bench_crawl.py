@@ -49,21 +49,36 @@ def start_server(count: int) -> tuple[subprocess.Popen, str]:
     return process, process.stdout.readline().split(" ", 1)[1].strip()
 
 
-def crawl(url: str, workdir: Path, env_extra: dict[str, str]) -> tuple[dict, float, int]:
+def outlet_ids(count: int) -> list[str]:
+    return [SITE] if count == 1 else [f"{SITE}{i}" for i in range(count)]
+
+
+def crawl(urls: list[str], workdir: Path, env_extra: dict[str, str]) -> tuple[dict, float, int, float]:
+    """Crawl one outlet per server; summed statistics, seconds, peak RSS (KiB), CPU seconds."""
     outlets = workdir / "outlets"
     outlets.mkdir(parents=True)
-    (outlets / f"{SITE}.toml").write_text(outlet_definition(SITE, url, faults=False), encoding="utf-8")
+    ids = outlet_ids(len(urls))
+    for outlet_id, url in zip(ids, urls, strict=True):
+        text = outlet_definition(SITE, url, faults=False).replace(f'id = "{SITE}"', f'id = "{outlet_id}"')
+        (outlets / f"{outlet_id}.toml").write_text(text, encoding="utf-8")
     env = {**os.environ, "NEWSMON_DB": str(workdir / "bench.sqlite3"), "NEWSMON_OUTLETS": str(outlets),
            "NEWSMON_DATA_DIR": str(workdir / "data"), **env_extra}
     started = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-m", "newsmon.cli", "crawl", SITE, "--json", "--progress", "0",
+        [sys.executable, "-m", "newsmon.cli", "crawl", *ids, "--json", "--progress", "0",
          "-s", "AUTOTHROTTLE_ENABLED=False"],
         capture_output=True, text=True, env=env, cwd=workdir, check=True,
     )
     elapsed = time.perf_counter() - started
-    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return json.loads(result.stdout)[SITE], elapsed, peak_kib
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    per_outlet = json.loads(result.stdout)
+    stats: dict = {}
+    for outlet_stats in per_outlet.values():
+        for key, value in outlet_stats.items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                stats[key] = stats.get(key, 0) + value
+    stats["elapsed_time_seconds"] = max(float(s.get("elapsed_time_seconds", 0)) for s in per_outlet.values())
+    return stats, elapsed, usage.ru_maxrss, usage.ru_utime + usage.ru_stime
 
 
 def archive_overhead(url: str, workdir: Path, translate: bool, rounds: int = 2) -> dict[str, float]:
@@ -78,7 +93,7 @@ def archive_overhead(url: str, workdir: Path, translate: bool, rounds: int = 2) 
             run.mkdir(parents=True)
             config.write_text(f"[translate]\nenabled = {str(translate).lower()}\n"
                               f"[archive]\nenabled = {str(archive).lower()}\n", encoding="utf-8")
-            stats, _seconds, _peak = crawl(url, run, {"NEWSMON_CONFIG": str(config)})
+            stats, _seconds, _peak, _cpu = crawl([url], run, {"NEWSMON_CONFIG": str(config)})
             stored = stats.get("newsmon/articles/inserted", 0)
             rates[archive].append(stored / float(stats["elapsed_time_seconds"]))
             if archive:
@@ -120,6 +135,8 @@ def trafilatura_alone(pages: list[tuple[str, bytes]]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--articles", type=int, default=2000)
+    parser.add_argument("--outlets", type=int, default=1,
+                        help="split the articles over this many outlets, each its own server")
     parser.add_argument("--translate", action="store_true",
                         help="keep the translation stage on (default: off, it has its own benchmark)")
     parser.add_argument("--archive", action="store_true",
@@ -131,19 +148,21 @@ def main() -> None:
         config = workdir / "newsmon.toml"
         config.write_text(f"[translate]\nenabled = {str(args.translate).lower()}\n", encoding="utf-8")
         env_extra = {"NEWSMON_CONFIG": str(config)}
-        server, url = start_server(args.articles)
+        servers = [start_server(args.articles // args.outlets) for _ in range(args.outlets)]
         try:
-            stats, crawl_seconds, peak_kib = crawl(url, workdir, env_extra)
-            pages = download(url, args.articles)
+            stats, crawl_seconds, peak_kib, cpu = crawl([url for _, url in servers], workdir, env_extra)
+            pages = [page for _, url in servers for page in download(url, args.articles // args.outlets)]
             if args.archive:
-                archive = archive_overhead(url, workdir / "archive", args.translate)
+                archive = archive_overhead(servers[0][1], workdir / "archive", args.translate)
         finally:
-            server.kill()
+            for server, _ in servers:
+                server.kill()
         alone_seconds = trafilatura_alone(pages)
-    stored = stats.get("newsmon/articles/inserted", 0)
+    stored = stats.get("newsmon/articles/inserted", 0) + stats.get("newsmon/articles/duplicates", 0)
     e2e_rate = stored / crawl_seconds
     alone_rate = len(pages) / alone_seconds
-    print(f"articles generated:           {args.articles}")
+    print(f"articles generated:           {args.articles} over {args.outlets} outlet(s); "
+          f"machine: {os.cpu_count()} cores")
     print(f"stored by the crawl:          {stored} (dropped: "
           f"{ {k.split('/')[-1]: v for k, v in stats.items() if k.startswith('newsmon/dropped/')} })")
     print(f"newsmon crawl, end to end:    {crawl_seconds:7.1f} s  {e2e_rate:7.1f} articles/s "
@@ -161,6 +180,7 @@ def main() -> None:
         print(f"ingest-warc, end to end:      {archive['ingest_seconds']:7.1f} s"
               f"  {archive['ingest_rate']:7.1f} articles/s; ratio to trafilatura alone "
               f"{archive['ingest_rate'] / alone_rate:.2f}")
+    print(f"CPU of the crawl process tree: {cpu:6.1f} s = {cpu / crawl_seconds:4.2f} cores on average")
 
 
 if __name__ == "__main__":

@@ -54,6 +54,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "timeout": 30,
         "http_cache": False,
         "log_level": "WARNING",
+        "cpu_workers": 0,  # processes for extraction and language detection; 0 = one per core
     },
     "language": {
         "min_chars": 120,  # shorter body: trust the page's declared language
@@ -114,6 +115,12 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "queue_size": 256,  # responses waiting for the writer thread; a full queue slows the crawl
         "ingest_workers": 0,  # processes extracting pages in `newsmon ingest-warc`; 0 = one per core
     },
+    "redis": {
+        # Several crawl processes (or machines) share one frontier here; "" = crawl alone.
+        "url": "",  # e.g. "redis://localhost:6379/0" or "unix:///run/redis/redis.sock"
+        "heartbeat": 1.0,  # seconds between a crawl process's heartbeats
+        "worker_timeout": 30.0,  # silent this long = dead: its in-flight requests are re-queued
+    },
 }
 
 # Environment variable -> (section, key). Secrets belong here, not in the file.
@@ -131,6 +138,7 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "NEWSMON_ARCHIVE_DIR": ("archive", "dir"),
     "NEWSMON_TRANSLATE_DEVICE": ("translate", "device"),
     "NEWSMON_WEB_TOKEN": ("web", "token"),
+    "NEWSMON_REDIS_URL": ("redis", "url"),
 }
 
 
@@ -198,6 +206,7 @@ class Config:
             "DOWNLOAD_MAXSIZE": int(crawl["max_page_bytes"]),
             "HTTPCACHE_ENABLED": bool(crawl["http_cache"]),
             "LOG_LEVEL": crawl["log_level"],
+            "NEWSMON_CPU_WORKERS": int(crawl["cpu_workers"]),
             "NEWSMON_PROGRESS_INTERVAL": 0.0,  # seconds between progress lines; `newsmon crawl` sets it
         }
         archive = self.values["archive"]
@@ -227,6 +236,16 @@ class Config:
             "NEWSMON_TRANSLATE_FLUSH_SECONDS": float(translate["flush_seconds"]),
             "NEWSMON_TRANSLATE_MAX_BATCH_ARTICLES": int(translate["max_batch_articles"]),
         })
+        redis = self.values["redis"]
+        settings.update({
+            "NEWSMON_REDIS_URL": redis["url"],
+            "NEWSMON_REDIS_HEARTBEAT": float(redis["heartbeat"]),
+            "NEWSMON_REDIS_WORKER_TIMEOUT": float(redis["worker_timeout"]),
+        })
+        if redis["url"]:
+            from crawler.frontier import scrapy_settings as frontier_settings
+
+            settings.update(frontier_settings(redis["url"]))
         dedup = self.values["dedup"]
         settings.update({
             "NEWSMON_DEDUP_ENABLED": bool(dedup["enabled"]),

@@ -14,7 +14,11 @@ from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
 from scrapy.utils.defer import maybe_deferred_to_future
 
+from crawler import shared
+from crawler.fetchlog import SharedFetchLog
+from crawler.frontier import client
 from crawler.items import Article
+from crawler.writer import StoreWriter
 from search.store import SQLiteStore
 
 
@@ -36,10 +40,12 @@ class IncrementalMiddleware:
     with ``If-None-Match``/``If-Modified-Since``; a 304 costs no body and stores nothing.
     """
 
-    def __init__(self, store: SQLiteStore, stats: StatsCollector, recheck_after: timedelta | None) -> None:
+    def __init__(self, store: SQLiteStore, stats: StatsCollector, recheck_after: timedelta | None,
+                 shared: SharedFetchLog | None = None) -> None:
         self.store = store
         self.stats = stats
         self.recheck_after = recheck_after
+        self.shared = shared  # with a shared frontier: what every crawl process fetched
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IncrementalMiddleware:
@@ -47,7 +53,14 @@ class IncrementalMiddleware:
         if not path:
             raise NotConfigured("NEWSMON_STORE_PATH is not set")
         hours = crawler.settings.getfloat("NEWSMON_RECHECK_AFTER_HOURS")
-        middleware = cls(SQLiteStore(path), crawler.stats, timedelta(hours=hours) if hours > 0 else None)
+        redis_url = crawler.settings.get("NEWSMON_REDIS_URL")
+        fetch_log = SharedFetchLog(client(redis_url)) if redis_url else None
+        # one connection per process, shared by every outlet's spider (crawler.shared)
+        store = shared.acquire(("fetchlog", path), lambda: SQLiteStore(path))
+        middleware = cls(store, crawler.stats, timedelta(hours=hours) if hours > 0 else None,
+                         fetch_log)
+        middleware.store_key = path
+        middleware.writer = shared.acquire(("writer", path), lambda: StoreWriter(path))
         crawler.signals.connect(middleware.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(middleware.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
@@ -56,7 +69,7 @@ class IncrementalMiddleware:
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
         if request.meta.get("newsmon_kind") != "article":
             return
-        seen = self.store.last_fetch(request.url)
+        seen = (self.shared and self.shared.last_fetch(request.url)) or self.store.last_fetch(request.url)
         if seen is None:
             return
         if seen["outcome"].startswith("error"):
@@ -96,19 +109,23 @@ class IncrementalMiddleware:
 
     def _record(self, request: Request, url: str, response: Response, outcome: str,
                 article_id: str = "") -> None:
-        self.store.record_fetch(
-            url,
-            outlet=request.meta.get("newsmon_outlet", ""),
-            fetched_at=_utc_now().strftime("%Y-%m-%dT%H:%M:%SZ"),
-            status=response.status,
-            outcome=outcome,
-            etag=(response.headers.get(b"ETag") or b"").decode("latin-1"),
-            last_modified=(response.headers.get(b"Last-Modified") or b"").decode("latin-1"),
-            article_id=article_id,
-        )
+        entry = {
+            "outlet": request.meta.get("newsmon_outlet", ""),
+            "fetched_at": _utc_now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "status": response.status,
+            "outcome": outcome,
+            "etag": (response.headers.get(b"ETag") or b"").decode("latin-1"),
+            "last_modified": (response.headers.get(b"Last-Modified") or b"").decode("latin-1"),
+            "article_id": article_id,
+        }
+        self.writer.record_fetch(url, **entry)  # written off the reactor thread
+        if self.shared is not None:
+            self.shared.record_fetch(url, **entry)
 
-    def spider_closed(self, spider: Spider) -> None:
-        self.store.close()
+    async def spider_closed(self, spider: Spider) -> None:
+        shared.release(("fetchlog", self.store_key), SQLiteStore.close)
+        await maybe_deferred_to_future(self.writer.flushed())
+        shared.release(("writer", self.store_key), StoreWriter.close)
 
 
 def retry_after_seconds(value: bytes | None, now: datetime | None = None) -> float | None:

@@ -11,6 +11,7 @@ from crawler.config import Config
 globals().update(Config().scrapy_settings())
 
 BOT_NAME = "newsmon"
+NEWSMON_SHARED_DELAY = 0.0  # set per outlet on a shared frontier (crawler.spiderloader)
 SPIDER_LOADER_CLASS = "crawler.spiderloader.OutletSpiderLoader"
 NEWSPIDER_MODULE = "crawler.spiders"
 
@@ -50,6 +51,8 @@ DOWNLOADER_MIDDLEWARES = {
 }
 
 SPIDER_MIDDLEWARES = {
+    # with [redis] url: release a page's lease on the shared frontier once its callback is done
+    "crawler.frontier.FrontierLeaseMiddleware": 10,
     # after the start requests: stored articles due for a scheduled re-check
     "crawler.rechecks.RecheckMiddleware": 950,
 }
@@ -57,6 +60,7 @@ SPIDER_MIDDLEWARES = {
 EXTENSIONS = {
     "crawler.extensions.CrawlProgress": 500,
     "crawler.extensions.StoreGuard": 510,
+    "crawler.frontier.SharedFrontier": 520,  # with [redis] url
 }
 
 ITEM_PIPELINES = {
@@ -66,5 +70,7 @@ ITEM_PIPELINES = {
     "pipelines.dedup.pipeline.DedupPipeline": 400,
     "pipelines.store.StorePipeline": 500,
     "pipelines.statements.pipeline.StatementsPipeline": 550,
+    # with [redis] url and translate.during_crawl = false: feed the translation workers
+    "pipelines.translate.enqueue.TranslationQueuePipeline": 560,
     "pipelines.index.ElasticsearchPipeline": 600,
 }

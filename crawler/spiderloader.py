@@ -10,8 +10,14 @@ from crawler.outlets import Outlet, load_outlets
 from crawler.spiders.outlet import OutletSpider
 
 
-def spider_class(outlet: Outlet) -> type[OutletSpider]:
-    """A subclass of OutletSpider named after the outlet, with its politeness settings."""
+def spider_class(outlet: Outlet, shared_frontier: bool = False) -> type[OutletSpider]:
+    """A subclass of OutletSpider named after the outlet, with its politeness settings.
+
+    On a shared frontier the delay between requests to the outlet is kept across processes by
+    ``crawler.frontier.SharedPoliteness`` (NEWSMON_SHARED_DELAY), not by each process's slot.
+    """
+    delay = {"DOWNLOAD_DELAY": 0.0, "NEWSMON_SHARED_DELAY": outlet.download_delay} if shared_frontier \
+        else {"DOWNLOAD_DELAY": outlet.download_delay}
     return type(
         f"{outlet.id.title().replace('_', '')}Spider",
         (OutletSpider,),
@@ -20,7 +26,7 @@ def spider_class(outlet: Outlet) -> type[OutletSpider]:
             "outlet": outlet,
             "allowed_domains": list(outlet.allowed_domains),
             "custom_settings": {
-                "DOWNLOAD_DELAY": outlet.download_delay,
+                **delay,
                 "AUTOTHROTTLE_START_DELAY": max(outlet.download_delay, 0.05),
                 "CONCURRENT_REQUESTS_PER_DOMAIN": outlet.concurrency,
             },
@@ -34,8 +40,9 @@ class OutletSpiderLoader:
     Implements ``scrapy.spiderloader.SpiderLoaderProtocol``.
     """
 
-    def __init__(self, outlet_dirs: list[str]) -> None:
-        self._spiders = {oid: spider_class(o) for oid, o in load_outlets(outlet_dirs).items()}
+    def __init__(self, outlet_dirs: list[str], shared_frontier: bool = False) -> None:
+        self._spiders = {oid: spider_class(o, shared_frontier)
+                         for oid, o in load_outlets(outlet_dirs).items()}
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> OutletSpiderLoader:
@@ -44,7 +51,7 @@ class OutletSpiderLoader:
             # project module's default: read the config here
             config = load_config(settings.get("NEWSMON_CONFIG") or None)
             return cls([str(p) for p in config.outlet_dirs])
-        return cls(settings.getlist("NEWSMON_OUTLET_DIRS"))
+        return cls(settings.getlist("NEWSMON_OUTLET_DIRS"), bool(settings.get("NEWSMON_REDIS_URL")))
 
     def load(self, spider_name: str) -> type[OutletSpider]:
         try:

@@ -805,6 +805,21 @@ class SQLiteStore(StatementsMixin):
     def count(self) -> int:
         return self.db.execute("SELECT count(*) FROM articles").fetchone()[0]
 
+    # -- batched writes of a crawl (crawler/writer.py) ----------------------------------------
+    def write_batch(self, articles: Sequence[Article], fetches: Sequence[dict]) -> list[str]:
+        """Upsert articles and record fetch-log entries in one transaction; each article's
+        outcome ("inserted", "updated", "unchanged", "duplicates"), in order."""
+        outcomes = []
+        with self.transaction():
+            for article in articles:
+                outcome, article.id = self._upsert_one(article)
+                outcomes.append(outcome)
+            self.db.executemany(
+                "INSERT OR REPLACE INTO fetches(url, outlet, fetched_at, status, outcome, etag,"
+                " last_modified, article_id) VALUES (:url, :outlet, :fetched_at, :status, :outcome,"
+                " :etag, :last_modified, :article_id)", fetches)
+        return outcomes
+
     # -- fetch log (incremental crawling) -----------------------------------------------------
     def record_fetch(
         self,

@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.plugins.elastic",
     "tests.plugins.argos",
     "tests.plugins.store",
+    "tests.plugins.redisserver",
 ]

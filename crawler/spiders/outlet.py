@@ -26,6 +26,7 @@ from crawler.archive import META_KEY as WARC_RECORD_META
 from crawler.items import PageItem
 from crawler.middlewares import Skipped
 from crawler.outlets import Edition, Outlet
+from crawler.signals import request_finished
 from crawler.urls import canonicalize
 
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # the sitemaps.org limit, uncompressed
@@ -53,8 +54,11 @@ class OutletSpider(scrapy.Spider):
                 yield self._discovery_request(url, self.parse_sitemap, edition)
 
     def _discovery_request(self, url: str, callback: Any, edition: Edition) -> scrapy.Request:
+        # feeds are fetched again in each crawl; on a shared frontier (several processes) the
+        # shared duplicate filter lets only one process fetch each
+        shared = bool(self.crawler.settings.get("NEWSMON_REDIS_URL"))
         return scrapy.Request(
-            url, callback=callback, errback=self.on_error, dont_filter=True,
+            url, callback=callback, errback=self.on_error, dont_filter=not shared,
             cb_kwargs={"edition": edition}, meta={"newsmon_kind": "discovery"},
         )
 
@@ -147,10 +151,10 @@ class OutletSpider(scrapy.Spider):
         request = failure.request
         kind = request.meta.get("newsmon_kind", "other")
         reason = failure_reason(failure)
-        if reason is None:
-            return  # skipped on purpose, and counted by whoever skipped it
-        self._count(f"errors/{kind}/{reason}")
-        self.logger.info("failed %s (%s): %s", request.url, kind, reason)
+        if reason is not None:  # None: skipped on purpose, and counted by whoever skipped it
+            self._count(f"errors/{kind}/{reason}")
+            self.logger.info("failed %s (%s): %s", request.url, kind, reason)
+        self.crawler.signals.send_catch_log(request_finished, request=request)
 
     def _count(self, key: str) -> None:
         self.crawler.stats.inc_value(f"newsmon/{key}")

@@ -19,6 +19,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="print progress every SECONDS (0: never; default 5)")
     p.add_argument("--limit", type=int, default=0, help="stop after N articles per outlet")
     p.add_argument("--json", action="store_true", help="print the final statistics as JSON")
+    p.add_argument("--redis", metavar="URL",
+                   help="share one frontier with other crawl processes through this Redis "
+                        "(redis://HOST:PORT/DB or unix:///PATH; see [redis] in the config)")
     p.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
                    help="override a Scrapy setting (repeatable)")
     p.set_defaults(handler=crawl)
@@ -29,6 +32,8 @@ def crawl(args: argparse.Namespace, ctx: Context) -> int:
     if args.outlets_dir:
         dirs = ctx.config.values["crawl"]["outlet_dirs"]
         ctx.config.values["crawl"]["outlet_dirs"] = [*dirs, *args.outlets_dir]
+    if args.redis:
+        ctx.config.values["redis"]["url"] = args.redis
     if args.limit:
         overrides["CLOSESPIDER_ITEMCOUNT"] = args.limit
     for assignment in args.set:

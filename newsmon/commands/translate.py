@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from newsmon.commands.arguments import positive_int
 from newsmon.context import Context
 from search.article import Article
+from search.errors import ConfigError
 
 ARTICLES_PER_BATCH = 32
 
@@ -24,6 +25,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="articles not translated yet (missing model, failed, pending, new target)")
     which.add_argument("--retranslate", action="store_true",
                        help="articles translated by a model other than the one installed now")
+    which.add_argument("--worker", action="store_true",
+                       help="serve the translation queue in Redis (crawls with --redis and "
+                            "translate.during_crawl = false feed it); see docs/scaling.md")
+    p.add_argument("--redis", metavar="URL", help="with --worker: the Redis (default: [redis] url)")
+    p.add_argument("--drain", action="store_true",
+                   help="with --worker: stop when the queue is empty instead of waiting for more")
+    p.add_argument("--min-idle", type=float, default=60.0, metavar="SECONDS",
+                   help="with --worker: take over entries another worker left this long (default 60)")
     p.add_argument("--target", action="append", metavar="LANG",
                    help="target language (repeatable; default: translate.targets)")
     p.add_argument("--limit", type=positive_int, metavar="N", help="at most N articles per target")
@@ -37,6 +46,9 @@ def translate(args: argparse.Namespace, ctx: Context) -> int:
 
     section = ctx.config.section("translate")
     targets = args.target or list(section["targets"])
+    redis_url = args.redis or ctx.config.section("redis")["url"]
+    if args.worker and not redis_url:
+        raise ConfigError("--worker needs a Redis: --redis URL or [redis] url")
     store = ctx.store
     engine = open_engine(ctx.config, store.path)
     detector = None
@@ -54,6 +66,8 @@ def translate(args: argparse.Namespace, ctx: Context) -> int:
         statements = engine_for(ctx)
     failed = 0
     try:
+        if args.worker:
+            return _work(args, ctx, translator, targets, redis_url)
         for target in targets:
             selected = (_pending(store, target) if args.pending
                         else _outdated(store, engine, target))
@@ -82,6 +96,32 @@ def translate(args: argparse.Namespace, ctx: Context) -> int:
     finally:
         engine.close()
     return 1 if failed else 0
+
+
+def _work(args: argparse.Namespace, ctx: Context, translator, targets: list[str], url: str) -> int:
+    """Translate the articles the queue names, into every target; acknowledge saved ones."""
+    import os
+    import socket
+
+    from pipelines.translate.queue import TranslationQueue, serve
+
+    store = ctx.store
+
+    def translate(ids: list[str]) -> list[str]:
+        articles = [a for a in (store.get(i) for i in ids) if a is not None]
+        for target in targets:
+            for article, result in zip(articles, translator.translate_to(articles, target)):
+                store.save_translation(article.id, result)
+        return ids  # an id no longer in the store has nothing left to translate
+
+    def report(source: str, count: int) -> None:
+        print(f"{source} {count} articles", file=ctx.err, flush=True)
+
+    consumer = f"{socket.gethostname()}:{os.getpid()}"
+    done = serve(TranslationQueue.from_url(url), consumer, translate, batch=ARTICLES_PER_BATCH,
+                 min_idle=args.min_idle, drain=args.drain, on_batch=report)
+    print(f"translated {done} articles from the queue", file=ctx.out)
+    return 0
 
 
 def _pending(store, target: str) -> Iterator[Article]:

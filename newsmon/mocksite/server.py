@@ -1,16 +1,19 @@
 """The mock news-site HTTP server: one outlet per server, so each has its own robots.txt.
 
-    python -m newsmon.mocksite.server --site kolokol [--generated N] [--no-faults] [--verbose]
+    python -m newsmon.mocksite.server --site kolokol [--generated N] [--no-faults] [--latency S]
+        [--verbose]
 
 prints exactly one line, ``URL http://127.0.0.1:PORT``, once it listens, then serves until killed.
 Pages are rendered on request from the TOML files and templates in ``content/``; the only
 mutable state is the request log and the per-path GET counters. ``GET /__log`` returns the
-requests so far as JSON ``[[method, path+query], ...]``; ``GET`` or ``POST /__reset`` clears the
+requests so far as JSON ``[[method, path+query], ...]`` (``/__log?times=1``: ``[[method,
+path+query, seconds since the epoch], ...]``); ``GET`` or ``POST /__reset`` clears the
 log and the counters (so the flaky URL fails once more). Neither endpoint is logged.
 The special cases are listed in ``newsmon.mocksite.special_urls``.
 
 Synthetic articles (``generated=N``, see generate.py) are served besides the hand-written ones,
 listed only in /sitemap-generated.xml (then -2.xml, -3.xml, ...: 50,000 URLs per file).
+``latency`` seconds are added before each answer, so a crawl waits on the network as on the web.
 """
 
 from __future__ import annotations
@@ -78,10 +81,11 @@ class MockSite:
     """
 
     def __init__(self, site: str, *, generated: int = 0, faults: bool = True,
-                 hostile: bool = False, verbose: bool = False) -> None:
+                 hostile: bool = False, verbose: bool = False, latency: float = 0.0) -> None:
         self.config = site_config(site)
         self.site, self.generated, self.faults, self.hostile = site, generated, faults, hostile
         self.closing = threading.Event()  # hanging and slow answers end when the server stops
+        self.latency = latency
         self.special, self.default = self.config["special"], self.config["default_edition"]
         self.articles = articles(site, faults=faults)
         self.by_path = {a.path: a for a in self.articles}
@@ -348,7 +352,7 @@ class _Handler(BaseHTTPRequestHandler):
             super().log_message(format, *args)
 
     def do_GET(self) -> None:
-        mock, path = self.server.mock, self.path.split("?", 1)[0]
+        mock, (path, _, query) = self.server.mock, self.path.partition("?")
         with mock.lock:
             if path in ("/__log", "/__reset", "/__later"):
                 if path == "/__later" and self.command == "POST":
@@ -357,11 +361,15 @@ class _Handler(BaseHTTPRequestHandler):
                     mock.log.clear()
                     mock.times.clear()
                     mock.hits.clear()
-                log = json.dumps([list(entry) for entry in mock.log], ensure_ascii=False)
+                entries = ([[*entry, t] for entry, t in zip(mock.log, mock.times, strict=True)]
+                           if query == "times=1" else [list(entry) for entry in mock.log])
+                log = json.dumps(entries, ensure_ascii=False)
                 return self._send(Response(200, log.encode(), "application/json"))
             mock.log.append((self.command, self.path))
             mock.times.append(time.monotonic())
             mock.hits[path] += 1
+        if mock.latency:
+            time.sleep(mock.latency)
         self._send(mock.route(path))
 
     def do_POST(self) -> None:
@@ -438,10 +446,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-faults", action="store_true", help="serve only the clean pages")
     parser.add_argument("--hostile", action="store_true",
                         help="also serve the hostile-input and HTTP-fault cases under /hostile/")
+    parser.add_argument("--latency", type=float, default=0.0, metavar="SECONDS",
+                        help="wait this long before each answer (default 0)")
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     args = parser.parse_args(argv)
     mock = MockSite(args.site, generated=args.generated, faults=not args.no_faults,
-                    hostile=args.hostile, verbose=args.verbose)
+                    hostile=args.hostile, verbose=args.verbose, latency=args.latency)
     print(f"URL {mock.url}", flush=True)
     try:
         mock.server.serve_forever()

@@ -14,6 +14,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 
+from crawler import shared
 from crawler.items import Article
 from pipelines.dedup import Deduplicator, DedupOptions
 from search.store import SQLiteStore
@@ -39,10 +40,18 @@ class DedupPipeline:
             raise NotConfigured("NEWSMON_STORE_PATH is not set")
         return cls(path, DedupOptions.from_settings(settings), crawler.stats)
 
+    def _open(self) -> tuple[SQLiteStore, Deduplicator]:
+        store = SQLiteStore(self.store_path)
+        store.tune_for_matching()
+        return store, Deduplicator(store, self.options)
+
+    @property
+    def _key(self) -> tuple:
+        return ("dedup", self.store_path, repr(self.options))
+
     def open_spider(self, spider=None) -> None:
-        self.store = SQLiteStore(self.store_path)
-        self.store.tune_for_matching()
-        self.dedup = Deduplicator(self.store, self.options)
+        # one story index per process, shared by every outlet's spider (crawler.shared)
+        self.store, self.dedup = shared.acquire(self._key, self._open)
         missing = self.store.unclustered_count()
         if missing:
             self.stats.set_value("newsmon/dedup/unindexed_at_start", missing)
@@ -67,7 +76,7 @@ class DedupPipeline:
             self.stats.inc_value("newsmon/dedup/settle_failed")
             logger.error("stories were not settled at the end of the crawl: %s", exc)
         finally:
-            self.store.close()
+            shared.release(self._key, lambda opened: opened[0].close())
             self.store = None
 
     def process_item(self, item: Article) -> Article:

@@ -1,31 +1,51 @@
-"""Detect each article's language (langdetect, deterministic, ISO 639-1)."""
+"""Detect each article's language (langdetect, deterministic, ISO 639-1).
+
+The detection runs in the crawl's pool of worker processes (pipelines.cpu).
+"""
 
 from __future__ import annotations
+
+from concurrent.futures import ProcessPoolExecutor
 
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
 from crawler.items import Article
-from pipelines.language.detect import LanguageDetector, apply_language
+from pipelines import cpu
 
 
 class LanguagePipeline:
-    def __init__(self, detector: LanguageDetector, stats: StatsCollector) -> None:
-        self.detector = detector
+    def __init__(self, stats: StatsCollector, *, seed: int, min_chars: int, min_probability: float,
+                 workers: int) -> None:
         self.stats = stats
+        self.options = (seed, min_chars, min_probability)
+        self.workers = workers
+        self.pool: ProcessPoolExecutor | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> LanguagePipeline:
         s = crawler.settings
-        detector = LanguageDetector(
+        return cls(
+            crawler.stats,
             seed=s.getint("NEWSMON_LANGUAGE_SEED"),
             min_chars=s.getint("NEWSMON_LANGUAGE_MIN_CHARS"),
             min_probability=s.getfloat("NEWSMON_LANGUAGE_MIN_PROBABILITY"),
+            workers=s.getint("NEWSMON_CPU_WORKERS"),
         )
-        return cls(detector, crawler.stats)
 
-    def process_item(self, item: Article) -> Article:
+    def open_spider(self, spider=None) -> None:
+        self.pool = cpu.acquire_pool(self.workers)
+
+    def close_spider(self, spider=None) -> None:
+        if self.pool is not None:
+            self.pool = None
+            cpu.release_pool(self.workers)
+
+    async def process_item(self, item: Article) -> Article:
+        if not isinstance(item, Article):
+            return item
+        assert self.pool is not None, "open_spider was not called"
         # NormalizePipeline put the edition's language there provisionally
-        apply_language(item, self.detector, item.language)
+        item = await cpu.run(self.pool, cpu.detect_language, item, *self.options)
         self.stats.inc_value(f"newsmon/language/{item.language or 'unknown'}")
         return item

@@ -1,21 +1,27 @@
-"""Turn a fetched page into a normalized Article, or drop it with a named reason."""
+"""Turn a fetched page into a normalized Article, or drop it with a named reason.
+
+The work runs in the crawl's pool of worker processes (pipelines.cpu); this only awaits it.
+"""
 
 from __future__ import annotations
+
+from concurrent.futures import ProcessPoolExecutor
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
 
 from crawler.items import Article, PageItem
-from pipelines.normalize.extract import NotAnArticle
-from pipelines.normalize.page import page_to_article
+from pipelines import cpu
 
 
 class NormalizePipeline:
-    def __init__(self, stats: StatsCollector, *, min_words: int, max_bytes: int) -> None:
+    def __init__(self, stats: StatsCollector, *, min_words: int, max_bytes: int, workers: int) -> None:
         self.stats = stats
         self.min_words = min_words
         self.max_bytes = max_bytes
+        self.workers = workers
+        self.pool: ProcessPoolExecutor | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> NormalizePipeline:
@@ -24,15 +30,25 @@ class NormalizePipeline:
             crawler.stats,
             min_words=settings.getint("NEWSMON_MIN_WORDS"),
             max_bytes=settings.getint("NEWSMON_MAX_PAGE_BYTES"),
+            workers=settings.getint("NEWSMON_CPU_WORKERS"),
         )
 
-    def process_item(self, item: PageItem | Article) -> Article:
+    def open_spider(self, spider=None) -> None:
+        self.pool = cpu.acquire_pool(self.workers)
+
+    def close_spider(self, spider=None) -> None:
+        if self.pool is not None:
+            self.pool = None
+            cpu.release_pool(self.workers)
+
+    async def process_item(self, item: PageItem | Article) -> Article:
         if not isinstance(item, PageItem):
             return item
-        try:
-            article = page_to_article(item, min_words=self.min_words, max_bytes=self.max_bytes)
-        except NotAnArticle as exc:
-            self.stats.inc_value(f"newsmon/dropped/{exc.reason}")
-            raise DropItem(str(exc)) from None
+        assert self.pool is not None, "open_spider was not called"
+        article, reason, message = await cpu.run(self.pool, cpu.normalize, item, self.min_words,
+                                                 self.max_bytes)
+        if article is None:
+            self.stats.inc_value(f"newsmon/dropped/{reason}")
+            raise DropItem(message)
         self.stats.inc_value("newsmon/normalized")
         return article

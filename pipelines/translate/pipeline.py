@@ -20,6 +20,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
+from crawler import shared
 from crawler.items import Article, Translation
 from pipelines.translate.argos import ArgosDirs
 from pipelines.translate.articles import PENDING, ArticleTranslator, status_kind
@@ -92,28 +93,45 @@ class TranslatePipeline:
         )
 
     # -- lifecycle ----------------------------------------------------------------------------
+    @property
+    def _key(self) -> tuple:
+        return ("translate", self.store_path, repr(self.dirs), repr(self.settings))
+
+    def _open_engine(self) -> tuple[Any, str, Any]:
+        """The engine (or why there is none) and the one thread that runs it."""
+        from twisted.python.threadpool import ThreadPool
+
+        from pipelines.translate.engine import TranslationEngine
+        from search.translation_cache import TranslationCache
+
+        engine, error = None, ""
+        try:
+            engine = TranslationEngine.open(self.dirs, self.settings, TranslationCache(self.store_path))
+        except NewsmonError as exc:
+            error = str(exc)
+            logger.error("translation is off for this crawl: %s", error)
+        from twisted.internet import reactor
+
+        pool = ThreadPool(1, 1, name="newsmon-translate")
+        pool.start()
+        # also stopped when the reactor stops: a crawl closed by an error elsewhere may never
+        # call close_spider, and a running pool thread would keep the process alive
+        reactor.addSystemEventTrigger("during", "shutdown", _stop_pool, pool)
+        return engine, error, pool
+
+    @staticmethod
+    def _close_engine(opened: tuple[Any, str, Any]) -> None:
+        engine, _error, pool = opened
+        _stop_pool(pool)
+        if engine is not None:
+            engine.close()
+
     def open_spider(self, spider: Any = None) -> None:
         engine, error = None, ""
         if self.during_crawl:
-            from twisted.python.threadpool import ThreadPool
-
-            from pipelines.translate.engine import TranslationEngine
-            from search.translation_cache import TranslationCache
-
-            try:
-                engine = TranslationEngine.open(
-                    self.dirs, self.settings, TranslationCache(self.store_path)
-                )
-            except NewsmonError as exc:
-                error = str(exc)
-                logger.error("translation is off for this crawl: %s", error)
-            from twisted.internet import reactor
-
-            self._pool = ThreadPool(1, 1, name="newsmon-translate")
-            self._pool.start()
-            # also stopped when the reactor stops: a crawl closed by an error elsewhere may never
-            # call close_spider, and a running pool thread would keep the process alive
-            reactor.addSystemEventTrigger("during", "shutdown", self._stop_pool)
+            # one engine and one thread per process, shared by every outlet's spider
+            # (crawler.shared); batches of all outlets take turns on the thread
+            engine, error, self._pool = shared.acquire(self._key, self._open_engine)
         detector = None
         if self.keep_target_paragraphs and engine is not None:
             from pipelines.language.detect import LanguageDetector
@@ -126,13 +144,9 @@ class TranslatePipeline:
     def close_spider(self, spider: Any = None) -> None:
         if self._timer is not None and self._timer.active():
             self._timer.cancel()
-        self._stop_pool()
-        if self.translator is not None and self.translator.engine is not None:
-            self.translator.engine.close()
-
-    def _stop_pool(self) -> None:
-        if self._pool is not None and self._pool.started:
-            self._pool.stop()
+        if self._pool is not None:
+            self._pool = None
+            shared.release(self._key, self._close_engine)
 
     # -- items --------------------------------------------------------------------------------
     async def process_item(self, item: Any) -> Any:
@@ -222,3 +236,7 @@ class TranslatePipeline:
         for kind, n in counts.items():
             self.stats.inc_value(f"newsmon/translate/{kind}", n)
 
+
+def _stop_pool(pool: Any) -> None:
+    if pool.started:
+        pool.stop()

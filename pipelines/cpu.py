@@ -1,0 +1,74 @@
+"""CPU-bound stages in a pool of worker processes, so the reactor thread does I/O only.
+
+Decoding and extraction (NormalizePipeline) and language detection (LanguagePipeline) are
+submitted to one ``ProcessPoolExecutor`` per crawl process (``crawler.shared``: all outlets'
+spiders use it), sized by ``crawl.cpu_workers`` (0 = one worker per core). The pipelines
+await the results, so Scrapy keeps downloading and parsing meanwhile. Workers come from a
+fork server that has the stage modules preloaded, so a new worker costs little and never
+inherits the reactor's threads. The functions here run in the workers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+from crawler import shared
+from crawler.items import Article, PageItem
+
+PRELOAD = ["pipelines.normalize.page", "pipelines.language.detect"]
+
+
+def pool_size(workers: int) -> int:
+    return workers if workers > 0 else (os.cpu_count() or 1)
+
+
+def _make_pool(workers: int) -> ProcessPoolExecutor:
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+
+
+def acquire_pool(workers: int) -> ProcessPoolExecutor:
+    size = pool_size(workers)
+    return shared.acquire(("cpu-pool", size), lambda: _make_pool(size))
+
+
+def release_pool(workers: int) -> None:
+    shared.release(("cpu-pool", pool_size(workers)),
+                   lambda pool: pool.shutdown(wait=True, cancel_futures=True))
+
+
+async def run(pool: ProcessPoolExecutor, fn: Callable[..., Any], *args: Any) -> Any:
+    """Run ``fn(*args)`` in a worker; the reactor (asyncio) waits without blocking."""
+    return await asyncio.wrap_future(pool.submit(fn, *args))
+
+
+# -- in the workers ---------------------------------------------------------------------------
+def normalize(page: PageItem, min_words: int, max_bytes: int) -> tuple[Article | None, str, str]:
+    """(article, "", "") or (None, reason, message) for a page that is not an article."""
+    from pipelines.normalize.extract import NotAnArticle
+    from pipelines.normalize.page import page_to_article
+
+    try:
+        return page_to_article(page, min_words=min_words, max_bytes=max_bytes), "", ""
+    except NotAnArticle as exc:
+        return None, exc.reason, str(exc)
+
+
+_detectors: dict[tuple[int, int, float], Any] = {}
+
+
+def detect_language(article: Article, seed: int, min_chars: int, min_probability: float) -> Article:
+    from pipelines.language.detect import LanguageDetector, apply_language
+
+    key = (seed, min_chars, min_probability)
+    detector = _detectors.get(key)
+    if detector is None:
+        detector = _detectors[key] = LanguageDetector(seed=seed, min_chars=min_chars,
+                                                      min_probability=min_probability)
+    return apply_language(article, detector, article.language)
