@@ -9,7 +9,9 @@ from ``open_spider``/``close_spider`` (the reactor thread), so no lock is needed
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Hashable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -40,3 +42,21 @@ def release(key: Hashable, close: Callable[[Any], None]) -> None:
 def users(key: Hashable) -> int:
     entry = _open.get(key)
     return entry[1] if entry else 0
+
+
+# -- one named thread for blocking work ------------------------------------------------------
+def single_thread(name: str) -> ThreadPoolExecutor:
+    """One worker thread for a component's blocking work (its SQLite reads and writes), so the
+    reactor thread never waits on them; one thread keeps the work in submission order."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"newsmon-{name}")
+
+
+def stop_thread(pool: ThreadPoolExecutor) -> None:
+    """Finish what was submitted, then end the thread."""
+    pool.shutdown(wait=True)
+
+
+async def in_thread(pool: ThreadPoolExecutor, fn: Callable[..., T], *args: Any) -> T:
+    """``fn(*args)`` on ``pool``'s thread; the event loop (Scrapy's asyncio reactor) awaits it
+    without blocking."""
+    return await asyncio.wrap_future(pool.submit(fn, *args))

@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -20,7 +22,8 @@ from typing import Any
 from crawler import shared
 from crawler.items import Article, PageItem
 
-PRELOAD = ["pipelines.normalize.page", "pipelines.language.detect"]
+# the fork server imports these once; ``pipelines.cpu_guard`` makes it exit with its parent
+PRELOAD = ["pipelines.cpu_guard", "pipelines.normalize.page", "pipelines.language.detect"]
 
 
 def pool_size(workers: int) -> int:
@@ -30,7 +33,8 @@ def pool_size(workers: int) -> int:
 def _make_pool(workers: int) -> ProcessPoolExecutor:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(PRELOAD)
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                               initializer=exit_with_parent)
 
 
 def acquire_pool(workers: int) -> ProcessPoolExecutor:
@@ -49,6 +53,21 @@ async def run(pool: ProcessPoolExecutor, fn: Callable[..., Any], *args: Any) -> 
 
 
 # -- in the workers ---------------------------------------------------------------------------
+def exit_with_parent(interval: float = 1.0) -> None:
+    """Exit when the parent process is gone. A crawl killed with SIGKILL never shuts its pool
+    down, and a worker (or the fork server) would otherwise wait on its queue for ever; polling
+    the parent pid is what works for both (the fork server, not the crawl, is a worker's
+    parent, so PR_SET_PDEATHSIG on the crawl would not reach the workers)."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="newsmon-parent-watch", daemon=True).start()
+
+
 def normalize(page: PageItem, min_words: int, max_bytes: int) -> tuple[Article | None, str, str]:
     """(article, "", "") or (None, reason, message) for a page that is not an article."""
     from pipelines.normalize.extract import NotAnArticle

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 from pathlib import Path
@@ -324,14 +325,14 @@ def test_pipeline_sets_story_ids_counts_outcomes_and_survives_failures(tmp_path,
     pipeline.open_spider()
     try:
         source = sources["e10-un-committee/en"]
-        first = pipeline.process_item(article(source))
-        second = pipeline.process_item(article(source, url="https://copy.example/un",
-                                               body=source.body + "\n\nRead more."))
+        first = asyncio.run(pipeline.process_item(article(source)))
+        second = asyncio.run(pipeline.process_item(article(source, url="https://copy.example/un",
+                                                           body=source.body + "\n\nRead more.")))
         assert first.story_id and second.story_id == first.story_id
         stats = crawler.stats.get_stats()
         assert stats["newsmon/dedup/new_story"] == 1 and stats["newsmon/dedup/joined_story"] == 1
         pipeline.store.db.close()  # the database goes away: the article must still pass
-        third = pipeline.process_item(article(sources["e09-hunger-strike/ru"]))
+        third = asyncio.run(pipeline.process_item(article(sources["e09-hunger-strike/ru"])))
         assert third.story_id == "" and crawler.stats.get_value("newsmon/dedup/failed") == 1
     finally:
         pipeline.store = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -234,10 +235,10 @@ def test_pipeline_files_statements_of_stored_articles(tmp_path):
     try:
         article = _en_article()
         pipeline.store.upsert([article])
-        assert pipeline.process_item(article) is article
+        assert asyncio.run(pipeline.process_item(article)) is article
         assert crawler.stats.get_value("newsmon/statements/reports") == 1
         pipeline.store.db.close()  # the database goes away: the article must still pass
-        assert pipeline.process_item(_en_article("https://en.example/c")) is not None
+        assert asyncio.run(pipeline.process_item(_en_article("https://en.example/c"))) is not None
         assert crawler.stats.get_value("newsmon/statements/failed") == 1
     finally:
         pipeline.store = None

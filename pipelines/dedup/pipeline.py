@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
@@ -29,6 +30,7 @@ class DedupPipeline:
         self.stats = stats
         self.store: SQLiteStore | None = None
         self.dedup: Deduplicator | None = None
+        self._thread: Any = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DedupPipeline:
@@ -40,10 +42,16 @@ class DedupPipeline:
             raise NotConfigured("NEWSMON_STORE_PATH is not set")
         return cls(path, DedupOptions.from_settings(settings), crawler.stats)
 
-    def _open(self) -> tuple[SQLiteStore, Deduplicator]:
+    def _open(self) -> tuple[SQLiteStore, Deduplicator, Any]:
         store = SQLiteStore(self.store_path)
         store.tune_for_matching()
-        return store, Deduplicator(store, self.options)
+        # matching reads and writes the story index: on its own thread, one article at a time
+        return store, Deduplicator(store, self.options), shared.single_thread("dedup")
+
+    @staticmethod
+    def _close(opened: tuple[SQLiteStore, Deduplicator, Any]) -> None:
+        shared.stop_thread(opened[2])
+        opened[0].close()
 
     @property
     def _key(self) -> tuple:
@@ -51,7 +59,7 @@ class DedupPipeline:
 
     def open_spider(self, spider=None) -> None:
         # one story index per process, shared by every outlet's spider (crawler.shared)
-        self.store, self.dedup = shared.acquire(self._key, self._open)
+        self.store, self.dedup, self._thread = shared.acquire(self._key, self._open)
         missing = self.store.unclustered_count()
         if missing:
             self.stats.set_value("newsmon/dedup/unindexed_at_start", missing)
@@ -76,16 +84,16 @@ class DedupPipeline:
             self.stats.inc_value("newsmon/dedup/settle_failed")
             logger.error("stories were not settled at the end of the crawl: %s", exc)
         finally:
-            shared.release(self._key, lambda opened: opened[0].close())
+            shared.release(self._key, self._close)
             self.store = None
 
-    def process_item(self, item: Article) -> Article:
+    async def process_item(self, item: Article) -> Article:
         if not isinstance(item, Article):
             return item  # not an article (another pipeline's item): nothing to cluster
         if self.dedup is None:
             raise RuntimeError("open_spider was not called")
         try:
-            assignment = self.dedup.assign(item)
+            assignment = await shared.in_thread(self._thread, self.dedup.assign, item)
         except Exception:  # the article matters more than its story: store it unclustered
             logger.exception("story assignment failed for %s; stored without a story"
                              " (`newsmon dedup update` retries)", item.canonical_url)

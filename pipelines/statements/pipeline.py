@@ -9,11 +9,13 @@ what ``newsmon statements rebuild`` uses.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 
+from crawler import shared
 from crawler.items import Article
 from pipelines.statements.engine import StatementEngine, StatementOptions
 from search.store import SQLiteStore
@@ -28,6 +30,7 @@ class StatementsPipeline:
         self.stats = stats
         self.store: SQLiteStore | None = None
         self.engine: StatementEngine | None = None
+        self._thread: Any = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StatementsPipeline:
@@ -44,21 +47,36 @@ class StatementsPipeline:
         )
         return cls(path, options, crawler.stats)
 
+    @property
+    def _key(self) -> tuple:
+        return ("statements", self.store_path, repr(self.options))
+
+    def _open(self) -> tuple[StatementEngine, SQLiteStore, Any]:
+        engine = StatementEngine.from_options(self.options)  # bad actor files fail here
+        # finding and saving statements reads and writes SQLite: off the reactor thread
+        return engine, SQLiteStore(self.store_path), shared.single_thread("statements")
+
+    @staticmethod
+    def _close(opened: tuple[StatementEngine, SQLiteStore, Any]) -> None:
+        shared.stop_thread(opened[2])
+        opened[1].close()
+
     def open_spider(self, spider=None) -> None:
-        self.engine = StatementEngine.from_options(self.options)  # bad actor files fail here
-        self.store = SQLiteStore(self.store_path)
+        # one engine, connection and thread per process, shared by every outlet's spider
+        self.engine, self.store, self._thread = shared.acquire(self._key, self._open)
 
     def close_spider(self, spider=None) -> None:
         if self.store is not None:
-            self.store.close()
+            shared.release(self._key, self._close)
             self.store = None
 
-    def process_item(self, item: Article) -> Article:
+    async def process_item(self, item: Article) -> Article:
         if not isinstance(item, Article):
             return item
-        assert self.engine is not None and self.store is not None, "open_spider was not called"
+        if self.engine is None or self.store is None:
+            raise RuntimeError("open_spider was not called")
         try:
-            count = self.engine.store_article(self.store, item)
+            count = await shared.in_thread(self._thread, self.engine.store_article, self.store, item)
         except Exception:  # the article is stored; its statements can be rebuilt later
             logger.exception("statement extraction failed for %s (`newsmon statements rebuild`"
                              " retries)", item.canonical_url)
