@@ -25,9 +25,11 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from pipelines.dedup.actors import OrganisationFinder, organisation_finder
 from pipelines.dedup.features import Features, article_features
 from pipelines.dedup.options import DedupOptions
 from pipelines.dedup.sketch import Sketcher, containment
+from pipelines.dedup.text import run_shares
 from pipelines.names import NameNormalizer
 from search.article import Article
 from search.dedup_index import Doc
@@ -86,7 +88,7 @@ class Judgement:
     gap: int  # seconds between their publication
     overlap: float | None  # Jaccard of pivot-language content words, if both have them
     agreement: float  # weighted agreement of signals
-    rare: int  # rare signals shared
+    rare: float  # rare signals shared (a word of an n-word name counts 1/n)
     shared: tuple[float, ...] = ()  # weights of the shared signals
 
 
@@ -110,10 +112,12 @@ class Deduplicator:
     extra_weight = 0.25  # how much the longer article's unshared signals count
     rare_weight = 0.7  # a signal at least this rare (about 5 other groups carry it at most)
 
-    def __init__(self, store, options: DedupOptions, names: NameNormalizer | None = None) -> None:
+    def __init__(self, store, options: DedupOptions, names: NameNormalizer | None = None,
+                 organisations: OrganisationFinder | None = None) -> None:
         self.store = store
         self.options = options
         self.names = names or NameNormalizer()
+        self.organisations = organisations or organisation_finder(options.actor_dirs)
         self.index = store.dedup_index()  # creates the tables (a script commits on its own)
         with store.transaction():
             self.index.check_params(options.signature_params())
@@ -125,7 +129,7 @@ class Deduplicator:
 
     # -- public -----------------------------------------------------------------------------
     def features(self, article: Article) -> Features:
-        return article_features(article, self.options, self.names)
+        return article_features(article, self.options, self.names, self.organisations)
 
     def assign(self, article: Article) -> Assignment:
         """Give ``article`` its story id (also sets ``article.story_id``) and index it."""
@@ -361,7 +365,8 @@ class Deduplicator:
         carriers = _Carriers()
         shared: dict[int, set[str]] = defaultdict(set)
         rows_ts: dict[int, int] = {}
-        mine = set(doc.signals)
+        mine = _evidence_tokens(doc)
+        share = run_shares(doc.signals)
         for token in mine:
             for row in self._postings(token, doc.ts, carriers):
                 if row["grp"] != doc.group:
@@ -372,12 +377,13 @@ class Deduplicator:
             weight = math.fsum(_rarity(carriers, t, doc.group) for t in shared[other])
             return (-weight, abs(rows_ts[other] - doc.ts), other)
 
-        def rare(other: int) -> int:  # exact: every shared token is one of doc's own
+        def rare(other: int) -> float:  # at most what judge counts (doc's shares only)
             pair = (doc.group, groups[other])
-            return sum(1 for t in shared[other] if _rarity(carriers, t, *pair) >= self.rare_weight)
+            return math.fsum(share.get(t, 1.0) for t in shared[other]
+                             if _rarity(carriers, t, *pair) >= self.rare_weight)
 
         groups = {row["doc"]: row["grp"] for rows in carriers.rows.values() for row in rows}
-        eligible = [other for other in shared if rare(other) >= self.min_shared_signals]
+        eligible = [other for other in shared if rare(other) >= self.min_shared_signals - 1e-9]
         ranked = sorted(eligible, key=rank)[: self.cross_candidates]
         links = []
         for other in self.index.docs(ranked):
@@ -397,14 +403,15 @@ class Deduplicator:
         agreement, rare = self.agreement(doc, other, carriers)
         overlap = None
         shared = tuple(sorted((_rarity(carriers, t, doc.group, other.group)
-                               for t in set(doc.signals) & set(other.signals)), reverse=True))
+                               for t in _evidence_tokens(doc) & _evidence_tokens(other)),
+                              reverse=True))
         if doc.pivot_signature is not None and other.pivot_signature is not None:
             overlap = Sketcher.jaccard(Sketcher.loads(doc.pivot_signature),
                                        Sketcher.loads(other.pivot_signature))
         if self.trace is not None:
             self.trace.append(Judgement(doc.article_id, other.article_id, gap, overlap,
                                         agreement, rare, shared))
-        if rare < self.min_shared_signals:
+        if rare < self.min_shared_signals - 1e-9:
             return None
         if (overlap is not None and overlap >= options.cross_threshold
                 and agreement >= options.cross_signals_min):
@@ -413,7 +420,7 @@ class Deduplicator:
             return ("signals", round(agreement, 4))
         return None
 
-    def agreement(self, doc: Doc, other: Doc, carriers: _Carriers) -> tuple[float, int]:
+    def agreement(self, doc: Doc, other: Doc, carriers: _Carriers) -> tuple[float, float]:
         """Weighted overlap of two articles' signals, and how many rare ones they share.
 
         A token's weight falls with the log of the near-copy groups other than these two's that
@@ -422,19 +429,22 @@ class Deduplicator:
         article's total plus a quarter (``extra_weight``) of what the other adds: a retelling's own
         reporting counts against a match, but little.
         """
-        for token in (*doc.signals, *other.signals):
+        mine, theirs = _evidence_tokens(doc), _evidence_tokens(other)
+        for token in mine | theirs:
             if token not in carriers.groups:
                 self._postings(token, doc.ts, carriers)
-        mine, theirs = set(doc.signals), set(other.signals)
         pair = (doc.group, other.group)
         weight = {t: _rarity(carriers, t, *pair) for t in mine | theirs}
+        my_share, their_share = run_shares(doc.signals), run_shares(other.signals)
         both = mine & theirs
-        totals = sorted((math.fsum(weight[t] for t in mine), math.fsum(weight[t] for t in theirs)))
+        share = {t: min(my_share.get(t, 1.0), their_share.get(t, 1.0)) for t in both}
+        totals = sorted((math.fsum(weight[t] * my_share.get(t, 1.0) for t in mine),
+                         math.fsum(weight[t] * their_share.get(t, 1.0) for t in theirs)))
         scale = totals[0] + self.extra_weight * (totals[1] - totals[0])
         if scale <= 0.0:
-            return 0.0, 0
-        rare = sum(1 for t in both if weight[t] >= self.rare_weight)
-        return math.fsum(weight[t] for t in both) / scale, rare
+            return 0.0, 0.0
+        rare = math.fsum(share[t] for t in both if weight[t] >= self.rare_weight)
+        return math.fsum(weight[t] * share[t] for t in both) / scale, rare
 
     def _postings(self, token: str, ts: int, carriers: _Carriers) -> list:
         """Postings of a token in the window; records which groups carry it there (None when
@@ -584,6 +594,11 @@ class Deduplicator:
             self.store.set_story(article_id, story)
 
 
+
+
+def _evidence_tokens(doc: Doc) -> set[str]:
+    """The signals that are evidence (``r:`` tokens only say which names are one)."""
+    return {t for t in doc.signals if not t.startswith("r:")}
 
 
 def _rarity(carriers: _Carriers, token: str, *own_groups: int, limit: int = 100) -> float:
