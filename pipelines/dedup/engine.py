@@ -126,6 +126,9 @@ class Deduplicator:
         self.sketcher = Sketcher(options.num_perm, max(0.1, options.near_threshold - 0.2))
         self._prefix = "s"  # of new story ids: "s" + the founding article's id
         self.trace: list[Judgement] | None = None  # set to a list to record every judgement
+        # work done, for the benchmark: LSH neighbours read, postings rows read, evidence
+        # candidates judged, docs walked when re-grouping
+        self.work: Counter = Counter()
 
     # -- public -----------------------------------------------------------------------------
     def features(self, article: Article) -> Features:
@@ -326,6 +329,7 @@ class Deduplicator:
         bands = self.sketcher.band_keys(signature)
         neighbours = [d for d in self.index.bucket_neighbours(bands, self.bucket_limit)
                       if d != doc.doc]
+        self.work["neighbours"] += len(neighbours)
         links = []
         for other in self.index.docs(neighbours):
             jaccard = Sketcher.jaccard(signature, Sketcher.loads(other.signature))
@@ -385,6 +389,7 @@ class Deduplicator:
         groups = {row["doc"]: row["grp"] for rows in carriers.rows.values() for row in rows}
         eligible = [other for other in shared if rare(other) >= self.min_shared_signals - 1e-9]
         ranked = sorted(eligible, key=rank)[: self.cross_candidates]
+        self.work["judged"] += len(ranked)
         links = []
         for other in self.index.docs(ranked):
             judged = self.judge(doc, other, carriers)
@@ -452,6 +457,7 @@ class Deduplicator:
         if token in carriers.rows:
             return carriers.rows[token]
         rows = self.index.postings(token, ts, self.options.window_days, self.postings_limit)
+        self.work["postings"] += len(rows)
         if len(rows) > self.postings_limit:
             carriers.groups[token] = None
             rows = []
@@ -489,6 +495,7 @@ class Deduplicator:
                         frontier |= {d.story_id for d in self.index.docs([other])}
             frontier -= seen_stories
         rows = {row[0]: row for row in self.index.members(seen_stories)}
+        self.work["regrouped"] += len(rows)
         parent = {doc_id: doc_id for doc_id in rows}
 
         def find(x: int) -> int:
