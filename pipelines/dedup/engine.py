@@ -308,8 +308,11 @@ class Deduplicator:
             before[doc.doc] = {other for other, _, _ in self.index.links_of(doc.doc)}
             self.index.replace_links(doc.doc, NEAR_KINDS, self._near(doc))
             self._join_copy_groups(doc.doc)
-        for doc in self.index.docs(batch):
-            self.index.replace_links(doc.doc, EVIDENCE_KINDS, self._evidence(doc))
+        carriers: set[int] = set()
+        judged = self._judge_evidence(self.index.docs(batch), carriers)
+        extra = self._stale_mates(batch, before, carriers) if settled else []
+        judged.update(self._judge_evidence(self.index.docs(extra)))
+        self._write_evidence(self.index.docs([*batch, *extra]), judged)
         lost = False
         touched: set[int] = set()
         for doc_id in batch:
@@ -317,11 +320,61 @@ class Deduplicator:
             report.links += len(now)
             lost = lost or bool(before[doc_id] - now)
             touched |= now | {doc_id}
+        for doc_id in extra:
+            now = {other for other, _, _ in self.index.links_of(doc_id)}
+            lost = lost or bool(before[doc_id] - now)
+            touched |= now | {doc_id}
         self._regroup(touched, report, touch_articles=touch_articles,
                       full=lost or len(batch) > 1)
         if settled:
             self.index.mark_settled(batch)
         return report
+
+    def _stale_mates(self, batch: list[int], before: dict[int, set[int]], carriers: set[int]
+                     ) -> list[int]:
+        """Settled articles whose evidence links the batch may have made stale: those that
+        carry one of the batch's signals (each new carrier makes a signal less rare) and the
+        members of the stories the batch links into. A settle re-judges them with the batch,
+        so the links do not depend on which articles were indexed when they were judged.
+        Bounded by the batch's time window, not by the size of the index."""
+        linked = {other for doc_id in batch for other in before[doc_id]} - set(batch)
+        stories = {d.story_id for d in self.index.docs(sorted(linked))}
+        candidates = carriers | {row[0] for row in self.index.members(stories)}
+        mates = []
+        for doc_id in sorted(candidates - set(batch)):
+            links = self.index.links_of(doc_id)
+            if any(kind in EVIDENCE_KINDS for _, kind, _ in links):
+                before[doc_id] = {other for other, _, _ in links}
+                mates.append(doc_id)
+        self.work["rejudged"] += len(mates)
+        return mates
+
+    def _judge_evidence(self, docs: list[Doc], carriers: set[int] | None = None
+                        ) -> dict[int, list[tuple[int, str, float]]]:
+        """The evidence links of each of ``docs``, judged from its side (``carriers`` collects
+        the docs that share a signal with them)."""
+        return {doc.doc: self._evidence(doc, carriers) for doc in docs}
+
+    def _write_evidence(self, docs: list[Doc], judged: dict[int, list[tuple[int, str, float]]]
+                        ) -> None:
+        """Record the judged evidence links of ``docs``. A pair judged from both sides is
+        linked when either side links it, with the higher score: the judgement depends on whose
+        window counts rarity, and taking the two sides alike keeps the result independent of
+        which of them arrived first."""
+        order = sorted(docs, key=lambda d: (d.ts, d.article_id))
+        position = {d.doc: n for n, d in enumerate(order)}
+        pairs: dict[tuple[int, int], tuple[float, str]] = {}
+        for doc in order:
+            for other, kind, score in judged[doc.doc]:
+                key = (min(doc.doc, other), max(doc.doc, other))
+                pairs[key] = max(pairs.get(key, (score, kind)), (score, kind))
+        owned: dict[int, list[tuple[int, str, float]]] = defaultdict(list)
+        for (a, b), (score, kind) in pairs.items():
+            # recorded with the member written last: replace_links forgets a doc's old links
+            owner = max((a, b), key=lambda d: position.get(d, -1))
+            owned[owner].append((b if owner == a else a, kind, score))
+        for doc in order:
+            self.index.replace_links(doc.doc, EVIDENCE_KINDS, owned[doc.doc])
 
     def _near(self, doc: Doc) -> list[tuple[int, str, float]]:
         """Near copies and contained copies of ``doc`` (any language): a pair-only judgement."""
@@ -358,7 +411,8 @@ class Deduplicator:
                 moves[member] = target
         self.index.set_copy_groups(moves)
 
-    def _evidence(self, doc: Doc) -> list[tuple[int, str, float]]:
+    def _evidence(self, doc: Doc, carried: set[int] | None = None
+                  ) -> list[tuple[int, str, float]]:
         """Articles within the window that share rare signals with ``doc``, judged pair by pair.
 
         With pivot-language texts on both sides, their content words must overlap
@@ -373,6 +427,8 @@ class Deduplicator:
         share = run_shares(doc.signals)
         for token in mine:
             for row in self._postings(token, doc.ts, carriers):
+                if carried is not None and carriers.groups.get(token) is not None:
+                    carried.add(row["doc"])
                 if row["grp"] != doc.group:
                     shared[row["doc"]].add(token)
                     rows_ts[row["doc"]] = row["ts"]
@@ -527,7 +583,10 @@ class Deduplicator:
                 story = own[0]
             else:
                 founder = min(group, key=lambda d: (rows[d][3], rows[d][1]))
-                story = self._prefix + rows[founder][1]
+                story, suffix = self._prefix + rows[founder][1], 2
+                # the founder may have founded the story an older group kept: another id
+                while story in taken or self.index.story_age([story]):
+                    story, suffix = f"{self._prefix}{rows[founder][1]}-{suffix}", suffix + 1
                 self.index.create_story(story, rows[founder][1])
                 report.split += 1
             taken.add(story)
