@@ -8,7 +8,9 @@ rate (default 300 articles a day, so the 7-day window always holds about 2,100 a
 of the articles are near copies of a recent one and 10 % carry a translation into the pivot
 language, a third of those translating a recent English article. At each size, ``--probe``
 further articles go through ``Deduplicator.assign`` one by one, one transaction each, as in a
-crawl, and the time per article is reported. Baseline: the probe at the first size, in the same
+crawl, and the time per article is reported: wall time and this process's CPU time, measured
+in the same run (on a shared machine the CPU time is the steadier figure), and the engine's work
+per article (LSH neighbours, postings rows, candidates judged, docs re-grouped). Baseline: the probe at the first size, in the same
 run; the figure to watch is the ratio of the last size to it (1.0 = flat). Load time is
 reported too, but is not the cost of a crawl (batches share a transaction).
 """
@@ -21,6 +23,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -107,18 +110,30 @@ class Corpus:
         return article
 
 
-def probe(dedup: Deduplicator, corpus: Corpus, count: int) -> tuple[list[float], float]:
-    """Per-article assignment times, and the settling of those articles as a crawl's end does
-    (seconds per article)."""
+@dataclass
+class Probe:
+    times: list[float]  # wall seconds per article
+    cpu: float  # CPU seconds of this process per article (what other users of the machine
+    # do not change, unlike wall time)
+    settle: float  # wall seconds per article of settling the probe, as a crawl's end does
+    work: dict[str, float]  # engine work per article (Deduplicator.work)
+
+
+def probe(dedup: Deduplicator, corpus: Corpus, count: int) -> Probe:
+    """Assign ``count`` new articles one by one (one transaction each), then settle them."""
     times = []
-    for _ in range(count):
-        article = corpus.next()
+    articles = [corpus.next() for _ in range(count)]
+    dedup.work.clear()
+    cpu_started = time.process_time()
+    for article in articles:
         started = time.perf_counter()
         dedup.assign(article)
         times.append(time.perf_counter() - started)
+    cpu = (time.process_time() - cpu_started) / count
+    work = {k: v / count for k, v in sorted(dedup.work.items())}
     started = time.perf_counter()
     dedup.settle()
-    return times, (time.perf_counter() - started) / count
+    return Probe(times, cpu, (time.perf_counter() - started) / count, work)
 
 
 def main() -> int:
@@ -152,23 +167,26 @@ def main() -> int:
                 print(f"\rloaded {loaded}", end="", file=sys.stderr, flush=True)
             load_seconds += time.perf_counter() - started
             print(file=sys.stderr)
-            times, settle = probe(dedup, corpus, args.probe)
+            result = probe(dedup, corpus, args.probe)
             loaded += args.probe
             stories = store.dedup_index().story_count()
             size_mb = sum(p.stat().st_size for p in Path(tmp).iterdir()) / 1e6
-            results.append((size, statistics.mean(times), statistics.median(times),
-                            statistics.quantiles(times, n=20)[18], stories, size_mb, settle))
-            print(f"at {size:>7} articles: {1000 * results[-1][1]:.2f} ms/article mean,"
-                  f" {1000 * results[-1][2]:.2f} median, {1000 * results[-1][3]:.2f} p95;"
-                  f" {stories} stories; store {size_mb:.0f} MB; load so far {load_seconds:.0f} s;"
-                  f" settling the probe {1000 * settle:.2f} ms/article",
-                  flush=True)
+            results.append((size, result))
+            times = result.times
+            print(f"at {size:>7} articles: {1000 * statistics.mean(times):.2f} ms/article mean"
+                  f" wall, {1000 * result.cpu:.2f} CPU, {1000 * statistics.median(times):.2f}"
+                  f" median, {1000 * statistics.quantiles(times, n=20)[18]:.2f} p95; {stories}"
+                  f" stories; store {size_mb:.0f} MB; load so far {load_seconds:.0f} s;"
+                  f" settling the probe {1000 * result.settle:.2f} ms/article; work per article"
+                  f" {', '.join(f'{k} {v:.1f}' for k, v in result.work.items())}", flush=True)
         store.close()
-    base = results[0]
-    print(f"\nbaseline: probe at {base[0]} articles, {1000 * base[1]:.2f} ms/article")
-    for size, mean, *rest in results[1:]:
-        print(f"ratio at {size} / {base[0]} articles: {mean / base[1]:.2f} (1.0 = flat);"
-              f" settling {rest[-1] / base[-1]:.2f}")
+    base_size, base = results[0]
+    print(f"\nbaseline: probe at {base_size} articles, {1000 * statistics.mean(base.times):.2f}"
+          f" ms/article wall, {1000 * base.cpu:.2f} ms CPU")
+    for size, result in results[1:]:
+        print(f"ratio at {size} / {base_size} articles (1.0 = flat):"
+              f" wall {statistics.mean(result.times) / statistics.mean(base.times):.2f},"
+              f" CPU {result.cpu / base.cpu:.2f}, settling {result.settle / base.settle:.2f}")
     return 0
 
 

@@ -8,13 +8,13 @@ replaces a bundled one with the same id. A wrong definition fails with the file 
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from crawler.tomlfolder import load_folders, read_toml
 from search.errors import OutletError
 
 BUNDLED_DIR = Path(__file__).parent / "outlets"
@@ -166,25 +166,10 @@ def _edition(data: Any, path: Path, index: int) -> Edition:
 
 
 def load_outlet_file(path: Path) -> Outlet:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise OutletError(f"{path}: not valid TOML: {exc}") from None
-    return parse_outlet(data, path)
+    return parse_outlet(read_toml(path, OutletError), path)
 
 
 def load_outlets(extra_dirs: Iterable[str | Path] = (), *, bundled: bool = True) -> dict[str, Outlet]:
     """All outlets by id: the bundled ones, then each extra folder (later ones win)."""
     folders = ([BUNDLED_DIR] if bundled else []) + [Path(d) for d in extra_dirs]
-    outlets: dict[str, Outlet] = {}
-    for folder in folders:
-        if not folder.is_dir():
-            raise OutletError(f"outlet folder not found: {folder}")
-        seen_here: dict[str, Path] = {}
-        for path in sorted(folder.glob("*.toml")):
-            outlet = load_outlet_file(path)
-            if outlet.id in seen_here:
-                raise OutletError(f"{path}: field 'id': '{outlet.id}' is also defined in {seen_here[outlet.id]}")
-            seen_here[outlet.id] = path
-            outlets[outlet.id] = outlet
-    return outlets
+    return load_folders(folders, lambda path: [load_outlet_file(path)], OutletError, "outlet")

@@ -25,9 +25,11 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from pipelines.dedup.actors import OrganisationFinder, organisation_finder
 from pipelines.dedup.features import Features, article_features
 from pipelines.dedup.options import DedupOptions
 from pipelines.dedup.sketch import Sketcher, containment
+from pipelines.dedup.text import run_shares
 from pipelines.names import NameNormalizer
 from search.article import Article
 from search.dedup_index import Doc
@@ -86,7 +88,7 @@ class Judgement:
     gap: int  # seconds between their publication
     overlap: float | None  # Jaccard of pivot-language content words, if both have them
     agreement: float  # weighted agreement of signals
-    rare: int  # rare signals shared
+    rare: float  # rare signals shared (a word of an n-word name counts 1/n)
     shared: tuple[float, ...] = ()  # weights of the shared signals
 
 
@@ -110,10 +112,12 @@ class Deduplicator:
     extra_weight = 0.25  # how much the longer article's unshared signals count
     rare_weight = 0.7  # a signal at least this rare (about 5 other groups carry it at most)
 
-    def __init__(self, store, options: DedupOptions, names: NameNormalizer | None = None) -> None:
+    def __init__(self, store, options: DedupOptions, names: NameNormalizer | None = None,
+                 organisations: OrganisationFinder | None = None) -> None:
         self.store = store
         self.options = options
         self.names = names or NameNormalizer()
+        self.organisations = organisations or organisation_finder(options.actor_dirs)
         self.index = store.dedup_index()  # creates the tables (a script commits on its own)
         with store.transaction():
             self.index.check_params(options.signature_params())
@@ -122,10 +126,13 @@ class Deduplicator:
         self.sketcher = Sketcher(options.num_perm, max(0.1, options.near_threshold - 0.2))
         self._prefix = "s"  # of new story ids: "s" + the founding article's id
         self.trace: list[Judgement] | None = None  # set to a list to record every judgement
+        # work done, for the benchmark: LSH neighbours read, postings rows read, evidence
+        # candidates judged, docs walked when re-grouping
+        self.work: Counter = Counter()
 
     # -- public -----------------------------------------------------------------------------
     def features(self, article: Article) -> Features:
-        return article_features(article, self.options, self.names)
+        return article_features(article, self.options, self.names, self.organisations)
 
     def assign(self, article: Article) -> Assignment:
         """Give ``article`` its story id (also sets ``article.story_id``) and index it."""
@@ -301,13 +308,20 @@ class Deduplicator:
             before[doc.doc] = {other for other, _, _ in self.index.links_of(doc.doc)}
             self.index.replace_links(doc.doc, NEAR_KINDS, self._near(doc))
             self._join_copy_groups(doc.doc)
-        for doc in self.index.docs(batch):
-            self.index.replace_links(doc.doc, EVIDENCE_KINDS, self._evidence(doc))
+        carriers: set[int] = set()
+        judged = self._judge_evidence(self.index.docs(batch), carriers)
+        extra = self._stale_mates(batch, before, carriers) if settled else []
+        judged.update(self._judge_evidence(self.index.docs(extra)))
+        self._write_evidence(self.index.docs([*batch, *extra]), judged)
         lost = False
         touched: set[int] = set()
         for doc_id in batch:
             now = {other for other, _, _ in self.index.links_of(doc_id)}
             report.links += len(now)
+            lost = lost or bool(before[doc_id] - now)
+            touched |= now | {doc_id}
+        for doc_id in extra:
+            now = {other for other, _, _ in self.index.links_of(doc_id)}
             lost = lost or bool(before[doc_id] - now)
             touched |= now | {doc_id}
         self._regroup(touched, report, touch_articles=touch_articles,
@@ -316,12 +330,59 @@ class Deduplicator:
             self.index.mark_settled(batch)
         return report
 
+    def _stale_mates(self, batch: list[int], before: dict[int, set[int]], carriers: set[int]
+                     ) -> list[int]:
+        """Settled articles whose evidence links the batch may have made stale: those that
+        carry one of the batch's signals (each new carrier makes a signal less rare) and the
+        members of the stories the batch links into. A settle re-judges them with the batch,
+        so the links do not depend on which articles were indexed when they were judged.
+        Bounded by the batch's time window, not by the size of the index."""
+        linked = {other for doc_id in batch for other in before[doc_id]} - set(batch)
+        stories = {d.story_id for d in self.index.docs(sorted(linked))}
+        candidates = carriers | {row[0] for row in self.index.members(stories)}
+        mates = []
+        for doc_id in sorted(candidates - set(batch)):
+            links = self.index.links_of(doc_id)
+            if any(kind in EVIDENCE_KINDS for _, kind, _ in links):
+                before[doc_id] = {other for other, _, _ in links}
+                mates.append(doc_id)
+        self.work["rejudged"] += len(mates)
+        return mates
+
+    def _judge_evidence(self, docs: list[Doc], carriers: set[int] | None = None
+                        ) -> dict[int, list[tuple[int, str, float]]]:
+        """The evidence links of each of ``docs``, judged from its side (``carriers`` collects
+        the docs that share a signal with them)."""
+        return {doc.doc: self._evidence(doc, carriers) for doc in docs}
+
+    def _write_evidence(self, docs: list[Doc], judged: dict[int, list[tuple[int, str, float]]]
+                        ) -> None:
+        """Record the judged evidence links of ``docs``. A pair judged from both sides is
+        linked when either side links it, with the higher score: the judgement depends on whose
+        window counts rarity, and taking the two sides alike keeps the result independent of
+        which of them arrived first."""
+        order = sorted(docs, key=lambda d: (d.ts, d.article_id))
+        position = {d.doc: n for n, d in enumerate(order)}
+        pairs: dict[tuple[int, int], tuple[float, str]] = {}
+        for doc in order:
+            for other, kind, score in judged[doc.doc]:
+                key = (min(doc.doc, other), max(doc.doc, other))
+                pairs[key] = max(pairs.get(key, (score, kind)), (score, kind))
+        owned: dict[int, list[tuple[int, str, float]]] = defaultdict(list)
+        for (a, b), (score, kind) in pairs.items():
+            # recorded with the member written last: replace_links forgets a doc's old links
+            owner = max((a, b), key=lambda d: position.get(d, -1))
+            owned[owner].append((b if owner == a else a, kind, score))
+        for doc in order:
+            self.index.replace_links(doc.doc, EVIDENCE_KINDS, owned[doc.doc])
+
     def _near(self, doc: Doc) -> list[tuple[int, str, float]]:
         """Near copies and contained copies of ``doc`` (any language): a pair-only judgement."""
         signature = Sketcher.loads(doc.signature)
         bands = self.sketcher.band_keys(signature)
         neighbours = [d for d in self.index.bucket_neighbours(bands, self.bucket_limit)
                       if d != doc.doc]
+        self.work["neighbours"] += len(neighbours)
         links = []
         for other in self.index.docs(neighbours):
             jaccard = Sketcher.jaccard(signature, Sketcher.loads(other.signature))
@@ -350,7 +411,8 @@ class Deduplicator:
                 moves[member] = target
         self.index.set_copy_groups(moves)
 
-    def _evidence(self, doc: Doc) -> list[tuple[int, str, float]]:
+    def _evidence(self, doc: Doc, carried: set[int] | None = None
+                  ) -> list[tuple[int, str, float]]:
         """Articles within the window that share rare signals with ``doc``, judged pair by pair.
 
         With pivot-language texts on both sides, their content words must overlap
@@ -361,9 +423,12 @@ class Deduplicator:
         carriers = _Carriers()
         shared: dict[int, set[str]] = defaultdict(set)
         rows_ts: dict[int, int] = {}
-        mine = set(doc.signals)
+        mine = _evidence_tokens(doc)
+        share = run_shares(doc.signals)
         for token in mine:
             for row in self._postings(token, doc.ts, carriers):
+                if carried is not None and carriers.groups.get(token) is not None:
+                    carried.add(row["doc"])
                 if row["grp"] != doc.group:
                     shared[row["doc"]].add(token)
                     rows_ts[row["doc"]] = row["ts"]
@@ -372,13 +437,15 @@ class Deduplicator:
             weight = math.fsum(_rarity(carriers, t, doc.group) for t in shared[other])
             return (-weight, abs(rows_ts[other] - doc.ts), other)
 
-        def rare(other: int) -> int:  # exact: every shared token is one of doc's own
+        def rare(other: int) -> float:  # at most what judge counts (doc's shares only)
             pair = (doc.group, groups[other])
-            return sum(1 for t in shared[other] if _rarity(carriers, t, *pair) >= self.rare_weight)
+            return math.fsum(share.get(t, 1.0) for t in shared[other]
+                             if _rarity(carriers, t, *pair) >= self.rare_weight)
 
         groups = {row["doc"]: row["grp"] for rows in carriers.rows.values() for row in rows}
-        eligible = [other for other in shared if rare(other) >= self.min_shared_signals]
+        eligible = [other for other in shared if rare(other) >= self.min_shared_signals - 1e-9]
         ranked = sorted(eligible, key=rank)[: self.cross_candidates]
+        self.work["judged"] += len(ranked)
         links = []
         for other in self.index.docs(ranked):
             judged = self.judge(doc, other, carriers)
@@ -397,14 +464,15 @@ class Deduplicator:
         agreement, rare = self.agreement(doc, other, carriers)
         overlap = None
         shared = tuple(sorted((_rarity(carriers, t, doc.group, other.group)
-                               for t in set(doc.signals) & set(other.signals)), reverse=True))
+                               for t in _evidence_tokens(doc) & _evidence_tokens(other)),
+                              reverse=True))
         if doc.pivot_signature is not None and other.pivot_signature is not None:
             overlap = Sketcher.jaccard(Sketcher.loads(doc.pivot_signature),
                                        Sketcher.loads(other.pivot_signature))
         if self.trace is not None:
             self.trace.append(Judgement(doc.article_id, other.article_id, gap, overlap,
                                         agreement, rare, shared))
-        if rare < self.min_shared_signals:
+        if rare < self.min_shared_signals - 1e-9:
             return None
         if (overlap is not None and overlap >= options.cross_threshold
                 and agreement >= options.cross_signals_min):
@@ -413,7 +481,7 @@ class Deduplicator:
             return ("signals", round(agreement, 4))
         return None
 
-    def agreement(self, doc: Doc, other: Doc, carriers: _Carriers) -> tuple[float, int]:
+    def agreement(self, doc: Doc, other: Doc, carriers: _Carriers) -> tuple[float, float]:
         """Weighted overlap of two articles' signals, and how many rare ones they share.
 
         A token's weight falls with the log of the near-copy groups other than these two's that
@@ -422,19 +490,22 @@ class Deduplicator:
         article's total plus a quarter (``extra_weight``) of what the other adds: a retelling's own
         reporting counts against a match, but little.
         """
-        for token in (*doc.signals, *other.signals):
+        mine, theirs = _evidence_tokens(doc), _evidence_tokens(other)
+        for token in mine | theirs:
             if token not in carriers.groups:
                 self._postings(token, doc.ts, carriers)
-        mine, theirs = set(doc.signals), set(other.signals)
         pair = (doc.group, other.group)
         weight = {t: _rarity(carriers, t, *pair) for t in mine | theirs}
+        my_share, their_share = run_shares(doc.signals), run_shares(other.signals)
         both = mine & theirs
-        totals = sorted((math.fsum(weight[t] for t in mine), math.fsum(weight[t] for t in theirs)))
+        share = {t: min(my_share.get(t, 1.0), their_share.get(t, 1.0)) for t in both}
+        totals = sorted((math.fsum(weight[t] * my_share.get(t, 1.0) for t in mine),
+                         math.fsum(weight[t] * their_share.get(t, 1.0) for t in theirs)))
         scale = totals[0] + self.extra_weight * (totals[1] - totals[0])
         if scale <= 0.0:
-            return 0.0, 0
-        rare = sum(1 for t in both if weight[t] >= self.rare_weight)
-        return math.fsum(weight[t] for t in both) / scale, rare
+            return 0.0, 0.0
+        rare = math.fsum(share[t] for t in both if weight[t] >= self.rare_weight)
+        return math.fsum(weight[t] * share[t] for t in both) / scale, rare
 
     def _postings(self, token: str, ts: int, carriers: _Carriers) -> list:
         """Postings of a token in the window; records which groups carry it there (None when
@@ -442,6 +513,7 @@ class Deduplicator:
         if token in carriers.rows:
             return carriers.rows[token]
         rows = self.index.postings(token, ts, self.options.window_days, self.postings_limit)
+        self.work["postings"] += len(rows)
         if len(rows) > self.postings_limit:
             carriers.groups[token] = None
             rows = []
@@ -479,6 +551,7 @@ class Deduplicator:
                         frontier |= {d.story_id for d in self.index.docs([other])}
             frontier -= seen_stories
         rows = {row[0]: row for row in self.index.members(seen_stories)}
+        self.work["regrouped"] += len(rows)
         parent = {doc_id: doc_id for doc_id in rows}
 
         def find(x: int) -> int:
@@ -510,7 +583,10 @@ class Deduplicator:
                 story = own[0]
             else:
                 founder = min(group, key=lambda d: (rows[d][3], rows[d][1]))
-                story = self._prefix + rows[founder][1]
+                story, suffix = self._prefix + rows[founder][1], 2
+                # the founder may have founded the story an older group kept: another id
+                while story in taken or self.index.story_age([story]):
+                    story, suffix = f"{self._prefix}{rows[founder][1]}-{suffix}", suffix + 1
                 self.index.create_story(story, rows[founder][1])
                 report.split += 1
             taken.add(story)
@@ -584,6 +660,11 @@ class Deduplicator:
             self.store.set_story(article_id, story)
 
 
+
+
+def _evidence_tokens(doc: Doc) -> set[str]:
+    """The signals that are evidence (``r:`` tokens only say which names are one)."""
+    return {t for t in doc.signals if not t.startswith("r:")}
 
 
 def _rarity(carriers: _Carriers, token: str, *own_groups: int, limit: int = 100) -> float:

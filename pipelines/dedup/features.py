@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from pipelines.dedup.actors import OrganisationFinder
 from pipelines.dedup.options import DedupOptions
 from pipelines.dedup.text import content_terms, shingles, signals, words
 from pipelines.names import NameNormalizer
@@ -31,7 +32,8 @@ def pivot_text(article: Article, pivot: str) -> str | None:
     return None
 
 
-def article_features(article: Article, options: DedupOptions, names: NameNormalizer) -> Features:
+def article_features(article: Article, options: DedupOptions, names: NameNormalizer,
+                     organisations: OrganisationFinder | None = None) -> Features:
     body = article.body
     if len(words(body)) < options.shingle_size * 3:
         body = article.title + "\n" + body  # a brief: its headline is a good part of its text
@@ -40,7 +42,8 @@ def article_features(article: Article, options: DedupOptions, names: NameNormali
     day = datetime.fromtimestamp(ts, UTC).date()
     # the article's own text only: a translation's names and numbers are the original's, and
     # counting them twice would make two translated articles look closer than two without
-    found = signals(article.title + "\n" + article.body, article.language, names, day)
+    found = signals(article.title + "\n" + article.body, article.language, names, day,
+                    organisations)
     key_source = "\x00".join((article.text_sha256, article.language, pivot or "",
                               article.published or ""))
     return Features(

@@ -27,6 +27,7 @@ class DedupOptions:
     window_days: int  # cross-language candidates are published this close to each other
     signal_window_hours: int  # ... and this close when only signals can be compared
     pivot: str  # translate.pivot: the language translations are compared in
+    actor_dirs: tuple[str, ...] = ()  # statements.actor_dirs: organisations' aliases (a: signals)
 
     def __post_init__(self) -> None:
         for name in ("near_threshold", "containment_threshold", "cross_threshold",
@@ -52,6 +53,7 @@ class DedupOptions:
         section = config.section("dedup")
         values: dict[str, Any] = {k: section[k] for k in cls.field_names() if k in section}
         values["pivot"] = config.section("translate")["pivot"]
+        values["actor_dirs"] = tuple(str(p) for p in config.actor_dirs)
         return cls(**values)
 
     @classmethod
@@ -60,14 +62,14 @@ class DedupOptions:
         getters = {"int": settings.getint, "float": settings.getfloat, "str": settings.get}
         return cls(**{
             name: getters[str(f.type)](f"NEWSMON_DEDUP_{name.upper()}")
-            for name, f in cls.__dataclass_fields__.items()
-        })
+            for name, f in cls.__dataclass_fields__.items() if name != "actor_dirs"
+        }, actor_dirs=tuple(settings.getlist("NEWSMON_STATEMENTS_ACTOR_DIRS")))
 
     @classmethod
     def field_names(cls) -> list[str]:
-        return list(cls.__dataclass_fields__)
+        return [name for name in cls.__dataclass_fields__ if name != "actor_dirs"]
 
     def signature_params(self) -> dict[str, Any]:
         """The values stored signatures depend on: changing one requires `newsmon dedup rebuild`."""
-        return {"index_version": 2, "num_perm": self.num_perm, "shingle_size": self.shingle_size,
+        return {"index_version": 3, "num_perm": self.num_perm, "shingle_size": self.shingle_size,
                 "near_threshold": self.near_threshold, "pivot": self.pivot}

@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from pipelines.names import NameNormalizer
+
+if TYPE_CHECKING:
+    from pipelines.dedup.actors import OrganisationFinder
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _SENTENCE_END = re.compile(r"[.!?…]+[\s\"'»”)]*$")
@@ -101,13 +106,22 @@ def shingles(text: str, size: int) -> set[str]:
 
 def signals(
     text: str, language: str = "", names: NameNormalizer | None = None,
-    published: date | None = None,
+    published: date | None = None, organisations: OrganisationFinder | None = None,
 ) -> set[str]:
     """Language-independent tokens of a text: ``n:`` numbers (also written as words in en, nb
     and ru), ``d:`` dates (also "yesterday", "on Monday", resolved against ``published``),
-    ``u:`` URLs and ``e:`` name keys (pipelines/names.py) of capitalized words that do not
-    start a sentence."""
+    ``u:`` URLs, ``a:`` organisations named by a watched-actor alias (``organisations``), and
+    ``e:`` name keys (pipelines/names.py) of the other capitalized words that do not start a
+    sentence. A name of several words (Pavel Zhukov, Ozyorny Krai) keys every word, and adds
+    ``r:<n>:<keys>``, which tells ``run_shares`` that those keys are parts of one n-word name."""
     found: set[str] = set()
+    if organisations is not None:
+        parts, last = [], 0
+        for start, end, actor in organisations.spans(text, language):
+            found.add("a:" + actor)
+            parts += [text[last:start], " , "]  # not a name any more; ends a run of names
+            last = end
+        text = "".join([*parts, text[last:]])
     for url in _URL.findall(text):
         found.add("u:" + url.lower().removeprefix("https://").removeprefix("http://")
                   .removeprefix("www.").rstrip(".,;:)/"))
@@ -133,11 +147,13 @@ class _Reader:
         self.language = language
         self.names = names
         self.published = published
-        self.name_words: list[str] = []
+        self.runs: list[list[str]] = []  # runs of capitalized words: one name each
 
     def line(self, tokens: list[str], found: set[str]) -> None:
         sentence_start = True
+        run: list[str] = []
         for i, token in enumerate(tokens):
+            named = False
             first = token[0]
             if token.isdigit():
                 found.add("n:" + (token.lstrip("0") or "0"))
@@ -170,26 +186,54 @@ class _Reader:
                     and not month
                     and not (token.isupper() and len(token) <= 4)  # acronyms differ per language
                 ):
-                    # of a run of capitalized words (Pavel Zhukov, Federal Penitentiary Service)
-                    # only the last counts: one name, one signal
-                    following = tokens[i + 1] if i + 1 < len(tokens) else ""
-                    if not (following[:1].isupper() and following[:1].isalpha()):
-                        self.name_words.append(token)
+                    # every word of a run of capitalized words (Pavel Zhukov, Ozyorny Krai):
+                    # which of them another text shares is not known here (Озёрного края
+                    # capitalizes only the first)
+                    run.append(token)
+                    named = True
                 sentence_start = False
             elif _SENTENCE_END.match(token):
                 sentence_start = True
+            if run and not named:
+                self.runs.append(run)
+                run = []
+        if run:
+            self.runs.append(run)
 
     def name_tokens(self) -> set[str]:
-        primary = {w: self.names.key(w, self.language) for w in set(self.name_words)}
+        words_ = {w for run in self.runs for w in run}
+        primary = {w: self.names.key(w, self.language) for w in words_}
         used = set(primary.values())
-        out = set()
+        final = {}
         for word, key in primary.items():
             others = sorted(self.names.keys(word, self.language) & used - {key}, key=len)
             if others and len(others[0]) < len(key):
                 key = others[0]
             if len(key) >= 3:
-                out.add("e:" + key)
+                final[word] = key
+        out = {"e:" + key for key in final.values()}
+        # the share of one name each key stands for: 1 where a word is a name of its own
+        # somewhere in the text, else 1/n for the n distinct keys of its run
+        alone = {final[run[0]] for run in self.runs if len(run) == 1 and run[0] in final}
+        for run in self.runs:
+            keys = sorted({final[w] for w in run if w in final})
+            if len(keys) > 1 and set(keys) - alone:
+                out.add(f"r:{len(keys)}:" + " ".join(k for k in keys if k not in alone))
         return out
+
+
+def run_shares(tokens: Iterable[str]) -> dict[str, float]:
+    """The share of one name each ``e:`` token of a text stands for, where it is below 1 (a
+    word of a longer name), read from the ``r:`` tokens ``signals`` adds: "one name, one
+    signal", so a first name and surname do not count as two pieces of evidence."""
+    shares: dict[str, float] = {}
+    for token in tokens:
+        if token.startswith("r:"):
+            count, _, keys = token[2:].partition(":")
+            share = 1.0 / int(count)
+            for key in keys.split(" "):
+                shares["e:" + key] = max(shares.get("e:" + key, 0.0), share)
+    return shares
 
 
 def _month_after(tokens: list[str], i: int) -> int | None:

@@ -9,12 +9,12 @@ replaces an earlier one with the same id.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from crawler.tomlfolder import load_folders, read_toml
 from search.errors import ActorError
 
 BUNDLED_DIR = Path(__file__).parent / "actors"
@@ -105,10 +105,7 @@ def parse_actor(data: dict[str, Any], path: Path, prefix: str = "") -> Actor:
 
 
 def load_actor_file(path: Path) -> list[Actor]:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ActorError(f"{path}: not valid TOML: {exc}") from None
+    data = read_toml(path, ActorError)
     if "actors" in data:
         if set(data) != {"actors"} or not isinstance(data["actors"], list):
             raise ActorError(f"{path}: field 'actors': use either [[actors]] tables or one actor"
@@ -121,18 +118,7 @@ def load_actor_file(path: Path) -> list[Actor]:
 def load_actors(extra_dirs: Iterable[str | Path] = (), *, bundled: bool = True) -> dict[str, Actor]:
     """All actors by id: the bundled ones, then each extra folder (later ones win)."""
     folders = ([BUNDLED_DIR] if bundled else []) + [Path(d) for d in extra_dirs]
-    actors: dict[str, Actor] = {}
-    for folder in folders:
-        if not folder.is_dir():
-            raise ActorError(f"actor folder not found: {folder}")
-        seen_here: dict[str, Path] = {}
-        for path in sorted(folder.glob("*.toml")):
-            for actor in load_actor_file(path):
-                if actor.id in seen_here:
-                    raise ActorError(f"{path}: field 'id': '{actor.id}' is also defined in"
-                                     f" {seen_here[actor.id]}")
-                seen_here[actor.id] = path
-                actors[actor.id] = actor
+    actors = load_folders(folders, load_actor_file, ActorError, "actor")
     for actor in actors.values():
         if actor.parent and actor.parent not in actors:
             raise ActorError(f"{actor.source}: field 'parent': no actor with id '{actor.parent}'")
