@@ -315,29 +315,41 @@ def _recall_text(tree: lxml_html.HtmlElement, url: str) -> str:
     return clean_text(result.text or "") if result is not None else ""
 
 
+_SHOWN = ("//body//*[self::p or self::div or self::h2 or self::span or self::header]"
+          "[contains(normalize-space(translate(., '\u00a0', ' ')), $probe)]"
+          "[not(ancestor-or-self::*[self::figure or self::figcaption or self::aside or self::nav"
+          " or self::footer or self::a or contains(@class, 'caption')])]"
+          "[not(.//figure or .//figcaption or .//img or .//picture)]")
+
+
 def _lead(tree: lxml_html.HtmlElement, meta: PageMeta, body: str) -> str:
-    """The standfirst, when the extractor left it out: the page's summary (JSON-LD or meta
-    description) that the page also shows as a block of text of its own, not as a picture's
-    caption or a link."""
+    """The standfirst, when the extractor left it out: the block of text that the page shows
+    near its summary (JSON-LD or meta description), not as a picture's caption or a link.
+    Summaries are often the standfirst cut short, or with a label before it, or the standfirst
+    and the next lines run together, so the shown block is matched on a run of its words."""
     folded = " ".join(body.split()).casefold()
     for description in meta.descriptions:
-        text = " ".join(html_unescape(description).split())
-        if word_count(text) < 8 or text.casefold() in folded:
+        words = html_unescape(description).split()
+        if len(words) < 8:
             continue
-        shown = ("//body//*[self::p or self::div or self::h2 or self::span][normalize-space(.)=$t]"
-                 "[not(ancestor-or-self::*[self::figure or self::figcaption or self::aside"
-                 " or self::nav or self::footer or self::a or contains(@class, 'caption')])]")
-        if tree.xpath(shown, t=text):
-            return clean_text(text)
+        summary = " ".join(words).rstrip(" .…").casefold()
+        blocks = [" ".join(e.text_content().split()) for e in tree.xpath(_SHOWN, probe=" ".join(words[2:8]))]
+        if not blocks:
+            continue
+        block = min(blocks, key=len)
+        if (word_count(block) >= 8 and block.casefold() not in folded
+                and (block.casefold() in summary or summary in block.casefold())
+                and word_count(block) <= 2 * len(words) + 10):
+            return clean_text(block)
     return ""
 
 
-def _without_title(body: str, title: str) -> str:
-    """The headline repeated as the body's first line is not body text."""
-    first, _, rest = body.partition("\n\n")
-    if title and rest and clean_text(first).casefold() == title.casefold():
-        return rest
-    return body
+def _without_headlines(body: str, headlines: list[str]) -> str:
+    """The page's headlines (its title, og:title, JSON-LD headline, <h1>s) repeated as lines of
+    the body are not body text: the title atop the text, or a teaser of the same story."""
+    folded = {" ".join(h.split()).casefold() for h in headlines if word_count(h) >= 3}
+    kept = [p for p in body.split("\n\n") if " ".join(p.split()).casefold() not in folded]
+    return "\n\n".join(kept) if kept else body
 
 
 def extract_article(
@@ -372,7 +384,9 @@ def extract_article(
     lead = _lead(tree, meta, body) if body and sources["body"] != "hint" else ""
     if lead:
         body, sources["body"] = f"{lead}\n\n{body}", sources["body"] + "+lead"
-    body = _without_title(body, title)
+    headlines = [title, meta.headline, meta.og_title,
+                 *(h.text_content() for h in tree.iter("h1"))]
+    body = _without_headlines(body, [html_unescape(h) for h in headlines])
     if not body:
         raise NotAnArticle("no-text")
     words = word_count(body)
