@@ -281,6 +281,39 @@ def prune_link_blocks(tree: lxml_html.HtmlElement) -> int:
     return removed
 
 
+# Class and id words that mark a box beside the story inside the article: fact boxes, links to
+# related stories, newsletter, sign-up and donation prompts, disclaimers. Matched on word starts,
+# so "infobox" and "c-infobox__text" match but "contentinfo" does not. Not "paywall", "teaser" or
+# "subscriber": on real pages those words also wrap the story's own text.
+_ASIDE_MARK = re.compile(
+    r"(?:^|[\s_-])(?:info-?box|fact-?box|fakten|related|newsletter|promo|recommend|signup|donat"
+    r"|disclaimer)", re.IGNORECASE)
+
+
+def _visible_length(element: lxml_html.HtmlElement) -> int:
+    return sum(len(t) for t in element.xpath(".//text()[not(ancestor::script or ancestor::style)]"))
+
+
+def prune_asides(tree: lxml_html.HtmlElement) -> int:
+    """Remove boxes that the page marks as beside the story (``<aside>``, or a class/id word
+    such as infobox, related, newsletter, paywall), unless the box holds a large part of the
+    page's text: then the word names a wrapper of the article itself. Returns how many."""
+    body = tree.find("body")
+    total = _visible_length(body if body is not None else tree)
+    removed = 0
+    for element in tree.xpath("//body//*[self::aside or @class or @id]"):
+        if element.getparent() is None or element.tag in ("body", "article", "main", "h1"):
+            continue
+        if element.tag != "aside" and not _ASIDE_MARK.search(
+                f"{element.get('class') or ''} {element.get('id') or ''}"):
+            continue
+        if element.find(".//h1") is not None or _visible_length(element) > 0.2 * total:
+            continue
+        element.drop_tree()
+        removed += 1
+    return removed
+
+
 class TrafilaturaMeta:
     """trafilatura's metadata (bylines, htmldate's extensive date search, tags), computed only
     when the page's own statements leave a field empty: it costs a pass over the page."""
@@ -299,6 +332,7 @@ class TrafilaturaMeta:
 def _body_text(tree: lxml_html.HtmlElement, url: str) -> str:
     """Main text: trafilatura's default mode, tables kept, link blocks and embeds removed."""
     tree = deepcopy(tree)
+    prune_asides(tree)
     prune_link_blocks(tree)
     result = trafilatura.bare_extraction(
         tree, url=url, include_comments=False, include_tables=True,
