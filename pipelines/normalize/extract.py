@@ -281,13 +281,38 @@ def prune_link_blocks(tree: lxml_html.HtmlElement) -> int:
     return removed
 
 
+def _wholly_italic(paragraph: lxml_html.HtmlElement) -> bool:
+    """Whether all of a paragraph's text sits in one <em> or <i> (maybe inside <b>/<strong>)."""
+    inner = paragraph
+    while len(inner) == 1 and not (inner.text or "").strip() and not (inner[0].tail or "").strip():
+        inner = inner[0]
+        if inner.tag in ("em", "i"):
+            return True
+    return False
+
+
+def prune_trailing_notes(tree: lxml_html.HtmlElement) -> int:
+    """Remove the italic notes that close an article: "with files from", "this article first
+    appeared in", newsletter plugs. A short paragraph set wholly in italics counts as such a note
+    only when no paragraph of ordinary text follows it. Returns how many were removed."""
+    notes = {p for p in tree.xpath("//body//p") if _wholly_italic(p) and word_count(p.text_content()) < 60}
+    removed = 0
+    for note in notes:
+        if all(p in notes or word_count(p.text_content()) < 15 for p in note.itersiblings("p")):
+            note.drop_tree()
+            removed += 1
+    return removed
+
+
 # Class and id words that mark a box beside the story inside the article: fact boxes, links to
-# related stories, newsletter, sign-up and donation prompts, disclaimers. Matched on word starts,
+# related stories, newsletter, sign-up and donation prompts, disclaimers, picture captions and
+# credits, copyright lines, author bios, dates and kickers over the headline. Matched on word starts,
 # so "infobox" and "c-infobox__text" match but "contentinfo" does not. Not "paywall", "teaser" or
 # "subscriber": on real pages those words also wrap the story's own text.
 _ASIDE_MARK = re.compile(
     r"(?:^|[\s_-])(?:info-?box|fact-?box|fakten|related|newsletter|promo|recommend|signup|donat"
-    r"|disclaimer)", re.IGNORECASE)
+    r"|disclaimer|caption|credit|img-desc|image-desc|copyright|author-?bio|bio|date|kicker)",
+    re.IGNORECASE)
 
 
 def _visible_length(element: lxml_html.HtmlElement) -> int:
@@ -296,16 +321,20 @@ def _visible_length(element: lxml_html.HtmlElement) -> int:
 
 def prune_asides(tree: lxml_html.HtmlElement) -> int:
     """Remove boxes that the page marks as beside the story (``<aside>``, or a class/id word
-    such as infobox, related, newsletter, paywall), unless the box holds a large part of the
-    page's text: then the word names a wrapper of the article itself. Returns how many."""
+    such as infobox, related, newsletter, caption), unless the box holds a fifth of the page's
+    visible text or the headline: then the word names a wrapper of the article itself. Returns
+    how many were removed."""
+    root = tree.getroottree().getroot()
     body = tree.find("body")
     total = _visible_length(body if body is not None else tree)
     removed = 0
     for element in tree.xpath("//body//*[self::aside or @class or @id]"):
-        if element.getparent() is None or element.tag in ("body", "article", "main", "h1"):
+        if element.tag in ("body", "article", "main", "h1"):
             continue
         if element.tag != "aside" and not _ASIDE_MARK.search(
                 f"{element.get('class') or ''} {element.get('id') or ''}"):
+            continue
+        if element.getroottree().getroot() is not root:  # inside a box removed already
             continue
         if element.find(".//h1") is not None or _visible_length(element) > 0.2 * total:
             continue
@@ -333,6 +362,7 @@ def _body_text(tree: lxml_html.HtmlElement, url: str) -> str:
     """Main text: trafilatura's default mode, tables kept, link blocks and embeds removed."""
     tree = deepcopy(tree)
     prune_asides(tree)
+    prune_trailing_notes(tree)
     prune_link_blocks(tree)
     result = trafilatura.bare_extraction(
         tree, url=url, include_comments=False, include_tables=True,
@@ -378,11 +408,16 @@ def _lead(tree: lxml_html.HtmlElement, meta: PageMeta, body: str) -> str:
     return ""
 
 
+_NOTICE = re.compile(r"(?:©|\(c\)|copyright\b)", re.IGNORECASE)  # "© dpa-infocom", "Copyright © AFP"
+
+
 def _without_headlines(body: str, headlines: list[str]) -> str:
     """The page's headlines (its title, og:title, JSON-LD headline, <h1>s) repeated as lines of
-    the body are not body text: the title atop the text, or a teaser of the same story."""
+    the body are not body text: the title atop the text, or a teaser of the same story; nor are
+    short copyright lines."""
     folded = {" ".join(h.split()).casefold() for h in headlines if word_count(h) >= 3}
-    kept = [p for p in body.split("\n\n") if " ".join(p.split()).casefold() not in folded]
+    kept = [p for p in body.split("\n\n") if " ".join(p.split()).casefold() not in folded
+            and not (_NOTICE.match(p) and word_count(p) < 40)]
     return "\n\n".join(kept) if kept else body
 
 
