@@ -316,7 +316,9 @@ _ASIDE_MARK = re.compile(
 
 
 def _visible_length(element: lxml_html.HtmlElement) -> int:
-    return sum(len(t) for t in element.xpath(".//text()[not(ancestor::script or ancestor::style)]"))
+    """Length of an element's text, less that of its scripts and styles."""
+    hidden = sum(len(s.text_content()) for s in element.iter("script", "style"))
+    return len(element.text_content()) - hidden
 
 
 def prune_asides(tree: lxml_html.HtmlElement) -> int:
@@ -379,25 +381,41 @@ def _recall_text(tree: lxml_html.HtmlElement, url: str) -> str:
     return clean_text(result.text or "") if result is not None else ""
 
 
-_SHOWN = ("//body//*[self::p or self::div or self::h2 or self::span or self::header]"
-          "[contains(normalize-space(translate(., '\u00a0', ' ')), $probe)]"
-          "[not(ancestor-or-self::*[self::figure or self::figcaption or self::aside or self::nav"
-          " or self::footer or self::a or contains(@class, 'caption')])]"
-          "[not(.//figure or .//figcaption or .//img or .//picture)]")
+_BLOCKS = {"p", "div", "h2", "span", "header"}
+_NOT_SHOWN = ("ancestor-or-self::*[self::figure or self::figcaption or self::aside or self::nav"
+              " or self::footer or self::a or contains(@class, 'caption')]"
+              " or .//figure or .//figcaption or .//img or .//picture")
+
+
+def _shown_blocks(tree: lxml_html.HtmlElement, probe: str) -> list[str]:
+    """The texts of the blocks around each text on the page that contains ``probe``, where
+    the block is not (and holds no) picture, caption, link, navigation or aside."""
+    blocks = []
+    for text in tree.xpath("//body//text()[not(parent::script or parent::style)]"
+                           "[contains(normalize-space(translate(., '\u00a0', ' ')), $probe)]", probe=probe):
+        element = text.getparent()
+        if text.is_tail:
+            element = element.getparent()
+        while element is not None and element.tag not in _BLOCKS:
+            element = element.getparent()
+        if element is not None and not element.xpath(_NOT_SHOWN):
+            blocks.append(" ".join(element.text_content().split()))
+    return blocks
 
 
 def _lead(tree: lxml_html.HtmlElement, meta: PageMeta, body: str) -> str:
     """The standfirst, when the extractor left it out: the block of text that the page shows
     near its summary (JSON-LD or meta description), not as a picture's caption or a link.
     Summaries are often the standfirst cut short, or with a label before it, or the standfirst
-    and the next lines run together, so the shown block is matched on a run of its words."""
+    and the next lines run together, so the shown block is found by a run of the summary's
+    words and kept when one of the two holds the other."""
     folded = " ".join(body.split()).casefold()
     for description in meta.descriptions:
         words = html_unescape(description).split()
         if len(words) < 8:
             continue
         summary = " ".join(words).rstrip(" .…").casefold()
-        blocks = [" ".join(e.text_content().split()) for e in tree.xpath(_SHOWN, probe=" ".join(words[2:8]))]
+        blocks = _shown_blocks(tree, " ".join(words[2:6]))
         if not blocks:
             continue
         block = min(blocks, key=len)
