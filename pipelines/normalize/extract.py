@@ -174,25 +174,35 @@ def _split_authors(value: str | None) -> list[str]:
     return [a.strip() for a in re.split(r";|,| and | и | og ", value) if a.strip()]
 
 
-_TITLE_SEPARATORS = re.compile(r"\s+[|\-–—•·:]\s+|\s*[｜]\s*")
+_TITLE_SEPARATORS = re.compile(r"\s+[|\-–—•·:*]\s+|\s*[｜：]\s*")
 
 
 def _squash(text: str) -> str:
-    return re.sub(r"\W", "", text.casefold())
+    """Letters and digits only, case and accents folded: 'Seznam Zprávy' ~ 'seznamzpravy.cz'."""
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    return re.sub(r"\W", "", "".join(c for c in folded if not unicodedata.combining(c)))
+
+
+def _names_site(part: str, site: str, host: str) -> bool:
+    part = _squash(part)
+    return len(part) >= 3 and (part in (site, host) or part in host.split(".")[0].replace("-", "")
+                           or bool(site) and site in part)
 
 
 def _strip_site_name(title: str, site_name: str, url: str) -> str:
-    """'Headline | Site' -> 'Headline' when the cut part names the site (og:site_name or host)."""
-    parts = _TITLE_SEPARATORS.split(title)
-    if len(parts) < 2:
-        return title
+    """'Headline | Site' -> 'Headline' when the cut part names the site (og:site_name or host);
+    also 'Headline | Site | by Someone', where every part after the site's is short."""
     host = (urlsplit(url).hostname or "").removeprefix("www.")
-    tail = _squash(parts[-1])
-    site = _squash(site_name)
-    if tail and (tail in (site, _squash(host)) or tail in _squash(host.split(".")[0])
-                 or (site and site in tail)):
-        cut = title.casefold().rindex(parts[-1].strip().casefold())
-        return title[:cut].rstrip(" |-–—•·:｜")
+    site, squashed_host = _squash(site_name), _squash(host.rsplit(".", 1)[0]) if "." in host else ""
+    cuts = list(_TITLE_SEPARATORS.finditer(title))
+    for index, cut in enumerate(cuts):
+        end = cuts[index + 1].start() if index + 1 < len(cuts) else len(title)
+        rest = [title[c.end():cuts[i + 1].start() if i + 1 < len(cuts) else len(title)]
+                for i, c in enumerate(cuts) if i > index]
+        if _names_site(title[cut.end():end], site, squashed_host) and all(
+                len(part.split()) <= 4 for part in rest):
+            headline = title[:cut.start()].rstrip(" |-–—•·:*｜：")
+            return headline if headline else title
     return title
 
 
