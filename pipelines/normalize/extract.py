@@ -319,12 +319,10 @@ def prune_trailing_notes(tree: lxml_html.HtmlElement) -> int:
 # credits, copyright lines, author bios, dates and kickers over the headline. Matched on word starts,
 # so "infobox" and "c-infobox__text" match but "contentinfo" does not. Not "paywall", "teaser" or
 # "subscriber": on real pages those words also wrap the story's own text.
-_ASIDE_MARK = re.compile(
-    r"(?:^|[\s_-])(?:info-?box|fact-?box|fakten|related|newsletter|promo|recommend|signup|donat"
-    r"|disclaimer|caption|credit|img-desc|image-desc|copyright|author-?bio|bio|date|kicker)",
-    re.IGNORECASE)
-
-
+_ASIDE_WORDS = ("info-?box", "fact-?box", "fakten", "related", "newsletter", "promo", "recommend",
+                "signup", "donat", "disclaimer", "caption", "credit", "img-desc", "image-desc",
+                "copyright", "bio", "date", "kicker")
+_ASIDE_MARK = re.compile(rf"(?:^|[\s_-])(?:{'|'.join(_ASIDE_WORDS)})", re.IGNORECASE)
 def _visible_length(element: lxml_html.HtmlElement) -> int:
     """Length of an element's text, less that of its scripts and styles."""
     hidden = sum(len(s.text_content()) for s in element.iter("script", "style"))
@@ -340,11 +338,11 @@ def prune_asides(tree: lxml_html.HtmlElement) -> int:
     body = tree.find("body")
     total = _visible_length(body if body is not None else tree)
     removed = 0
-    for element in tree.xpath("//body//*[self::aside or @class or @id]"):
+    # attribute values first: making an element object for each element of the page costs more
+    marked = [value.getparent() for value in tree.xpath("//body//@class | //body//@id")
+              if _ASIDE_MARK.search(value)]
+    for element in dict.fromkeys([*marked, *tree.xpath("//body//aside")]):
         if element.tag in ("body", "article", "main", "h1"):
-            continue
-        if element.tag != "aside" and not _ASIDE_MARK.search(
-                f"{element.get('class') or ''} {element.get('id') or ''}"):
             continue
         if element.getroottree().getroot() is not root:  # inside a box removed already
             continue
@@ -401,8 +399,10 @@ def _shown_blocks(tree: lxml_html.HtmlElement, probe: str) -> list[str]:
     """The texts of the blocks around each text on the page that contains ``probe``, where
     the block is not (and holds no) picture, caption, link, navigation or aside."""
     blocks = []
-    for text in tree.xpath("//body//text()[not(parent::script or parent::style)]"
-                           "[contains(normalize-space(translate(., '\u00a0', ' ')), $probe)]", probe=probe):
+    word = max(probe.split(), key=len)  # a cheap test first: XPath stops at the first false
+    for text in tree.xpath("//body//text()[contains(., $word)][not(parent::script or parent::style)]"
+                           "[contains(normalize-space(translate(., '\u00a0', ' ')), $probe)]",
+                           word=word, probe=probe):
         element = text.getparent()
         if text.is_tail:
             element = element.getparent()
