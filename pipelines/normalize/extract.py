@@ -437,15 +437,27 @@ def _lead(tree: lxml_html.HtmlElement, meta: PageMeta, body: str) -> str:
 
 
 _NOTICE = re.compile(r"(?:©|\(c\)|copyright\b)", re.IGNORECASE)  # "© dpa-infocom", "Copyright © AFP"
+# a time of day or a date in digits: "17:41", "15.59", "2024-10-13", "13.10.2024", "1月14日"
+_WHEN = re.compile(r"\d{1,2}[:.]\d{2}|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[./]\d{1,2}[./]\d{2,4}"
+                   r"|\d{1,4}\s*[年月日時分]")
 
 
-def _without_headlines(body: str, headlines: list[str]) -> str:
-    """The page's headlines (its title, og:title, JSON-LD headline, <h1>s) repeated as lines of
-    the body are not body text: the title atop the text, or a teaser of the same story; nor are
-    short copyright lines."""
+def _is_furniture(paragraph: str) -> bool:
+    """A copyright line, or a dateline: a date or time with at most three words around it
+    ("Uppdaterad 15.59 | Publicerad 14.14", "17:41 JST, October 13, 2024")."""
+    if _NOTICE.match(paragraph):
+        return word_count(paragraph) < 40
+    rest = _WHEN.sub(" ", paragraph)
+    return rest != paragraph and word_count(re.sub(r"[\d\W_]+", " ", rest)) <= 3
+
+
+def _without_furniture(body: str, headlines: list[str]) -> str:
+    """The body less its lines that are not the story's text: the page's headlines (its title,
+    og:title, JSON-LD headline, <h1>s) repeated in it (the title atop the text, a teaser of
+    the same story), copyright lines and datelines."""
     folded = {" ".join(h.split()).casefold() for h in headlines if word_count(h) >= 3}
-    kept = [p for p in body.split("\n\n") if " ".join(p.split()).casefold() not in folded
-            and not (_NOTICE.match(p) and word_count(p) < 40)]
+    kept = [p for p in body.split("\n\n")
+            if " ".join(p.split()).casefold() not in folded and not _is_furniture(p.lstrip("- "))]
     return "\n\n".join(kept) if kept else body
 
 
@@ -483,7 +495,7 @@ def extract_article(
         body, sources["body"] = f"{lead}\n\n{body}", sources["body"] + "+lead"
     headlines = [title, meta.headline, meta.og_title,
                  *(h.text_content() for h in tree.iter("h1"))]
-    body = _without_headlines(body, [html_unescape(h) for h in headlines])
+    body = _without_furniture(body, [html_unescape(h) for h in headlines])
     if not body:
         raise NotAnArticle("no-text")
     words = word_count(body)
