@@ -276,10 +276,11 @@ def _linked_share(element: lxml_html.HtmlElement) -> tuple[int, float]:
 
 
 def prune_link_blocks(tree: lxml_html.HtmlElement) -> int:
-    """Remove "read also" blocks: lists made of links, and short paragraphs that are one link
-    with at most a label ("READ MORE: <a>other story</a>"). Returns how many were removed."""
+    """Remove "read also" blocks: lists, sections and figures made of links (teasers of other
+    stories), and short paragraphs that are one link with at most a label ("READ MORE: <a>other
+    story</a>"). Returns how many were removed."""
     removed = 0
-    for element in tree.xpath("//ul | //ol | //p"):
+    for element in tree.xpath("//ul | //ol | //p | //body//section | //body//figure"):
         if element.getparent() is None:
             continue
         words, share = _linked_share(element)
