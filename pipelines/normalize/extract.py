@@ -396,9 +396,9 @@ _NOT_SHOWN = ("ancestor-or-self::*[self::figure or self::figcaption or self::asi
               " or .//figure or .//figcaption or .//img or .//picture")
 
 
-def _shown_blocks(tree: lxml_html.HtmlElement, probe: str) -> list[str]:
-    """The texts of the blocks around each text on the page that contains ``probe``, where
-    the block is not (and holds no) picture, caption, link, navigation or aside."""
+def _shown_elements(tree: lxml_html.HtmlElement, probe: str) -> list[lxml_html.HtmlElement]:
+    """The blocks around each text on the page that contains ``probe``, where the block is not
+    (and holds no) picture, caption, link, navigation or aside."""
     blocks = []
     word = max(probe.split(), key=len)  # a cheap test first: XPath stops at the first false
     for text in tree.xpath("//body//text()[contains(., $word)][not(parent::script or parent::style)]"
@@ -410,8 +410,35 @@ def _shown_blocks(tree: lxml_html.HtmlElement, probe: str) -> list[str]:
         while element is not None and element.tag not in _BLOCKS:
             element = element.getparent()
         if element is not None and not element.xpath(_NOT_SHOWN):
-            blocks.append(" ".join(element.text_content().split()))
+            blocks.append(element)
     return blocks
+
+
+# class words of a standfirst: "article-lead", "intro__text", "excerpt", "article__preamble"
+_LEAD_MARK = re.compile(r"(?:^|[\s_-])(?:lead|intro|standfirst|excerpt|preamble|synopsis|summary"
+                        r"|dek|subhead|abstract)(?=$|[\s_-])", re.IGNORECASE)
+
+
+def _marked_lead(tree: lxml_html.HtmlElement, body: str) -> str:
+    """The block that the page marks as its standfirst by a class word, between the headline
+    (<h1>) and the start of the body's text, when it is not in the body yet and reads as a
+    paragraph (8 to 120 words, no picture, not a link)."""
+    words = body.split("\n\n", 1)[0].split()
+    start = _shown_elements(tree, " ".join(words[:6])) if len(words) >= 6 else []
+    if not start:
+        return ""
+    end = start[0].xpath("count(preceding::*)")
+    folded = " ".join(body.split()).casefold()
+    for value in tree.xpath("//body//@class"):
+        if not _LEAD_MARK.search(value):
+            continue
+        element = value.getparent()
+        if element.xpath("count(preceding::*)") >= end or not element.xpath("boolean(preceding::h1)"):
+            continue
+        text = " ".join(element.text_content().split())
+        if 8 <= word_count(text) <= 120 and not element.xpath(_NOT_SHOWN):
+            return "" if text.casefold() in folded else clean_text(text)
+    return ""
 
 
 def _lead(tree: lxml_html.HtmlElement, meta: PageMeta, body: str) -> str:
@@ -426,7 +453,7 @@ def _lead(tree: lxml_html.HtmlElement, meta: PageMeta, body: str) -> str:
         if len(words) < 8:
             continue
         summary = " ".join(words).rstrip(" .…").casefold()
-        blocks = _shown_blocks(tree, " ".join(words[2:6]))
+        blocks = [" ".join(e.text_content().split()) for e in _shown_elements(tree, " ".join(words[2:6]))]
         if not blocks:
             continue
         block = min(blocks, key=len)
@@ -492,6 +519,8 @@ def extract_article(
                 (clean_text(meta.article_body), "json-ld"), key=lambda found: word_count(found[0]))
     title, sources["title"] = _title(selector, hints, meta, doc, url)
     lead = _lead(tree, meta, body) if body and sources["body"] != "hint" else ""
+    if not lead and body and sources["body"] != "hint":
+        lead = _marked_lead(tree, body)
     if lead:
         body, sources["body"] = f"{lead}\n\n{body}", sources["body"] + "+lead"
     headlines = [title, meta.headline, meta.og_title,
