@@ -184,9 +184,10 @@ def _squash(text: str) -> str:
 
 
 def _names_site(part: str, site: str, host: str) -> bool:
+    """Whether a part of a title names the site: its og:site_name, or (part of) its host name
+    without the top-level domain, both squashed."""
     part = _squash(part)
-    return len(part) >= 3 and (part in (site, host) or part in host.split(".")[0].replace("-", "")
-                           or bool(site) and site in part)
+    return len(part) >= 3 and (part == site or part in host or bool(site) and site in part)
 
 
 def _strip_site_name(title: str, site_name: str, url: str) -> str:
@@ -324,6 +325,8 @@ _ASIDE_WORDS = ("info-?box", "fact-?box", "fakten", "related", "newsletter", "pr
                 "signup", "donat", "disclaimer", "caption", "credit", "img-desc", "image-desc",
                 "copyright", "bio", "date", "kicker")
 _ASIDE_MARK = re.compile(rf"(?:^|[\s_-])(?:{'|'.join(_ASIDE_WORDS)})", re.IGNORECASE)
+
+
 def _visible_length(element: lxml_html.HtmlElement) -> int:
     """Length of an element's text, less that of its scripts and styles."""
     hidden = sum(len(s.text_content()) for s in element.iter("script", "style"))
