@@ -30,6 +30,9 @@ from pipelines.normalize.page import page_to_article
 SHINGLE = 3  # words per shingle: order matters, so a shuffled or repeated text scores low
 # Chinese and Japanese are written without spaces: each character counts as a word there.
 _TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\W_]+")
+# Invisible formatting characters (soft hyphen, zero-width space/joiners, word joiner, BOM) sit
+# inside words on some pages and in some expected bodies: "Brenn\u00adpunkt" is one word.
+_INVISIBLE = re.compile(r"[\u00ad\u200b-\u200f\u2060\ufeff]")
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,7 @@ class PageScore:
 
 
 def tokens(text: str) -> list[str]:
-    return _TOKEN.findall(unicodedata.normalize("NFKC", text).lower())
+    return _TOKEN.findall(unicodedata.normalize("NFKC", _INVISIBLE.sub("", text)).lower())
 
 
 def shingles(text: str) -> Counter[tuple[str, ...]]:
@@ -163,7 +166,7 @@ def load_devset(root: Path, detector: LanguageDetector | None = None) -> list[De
     with open(root / "manifest.jsonl", encoding="utf-8") as manifest:
         for line in manifest:
             row = json.loads(line)
-            reference = detector.detect(row["body"])
+            reference = detector.detect(_INVISIBLE.sub("", row["body"]))
             pages.append(DevPage(
                 id=row["id"], url=row["url"], html=gzip.decompress((root / row["file"]).read_bytes()),
                 title=row["title"], body=row["body"], authors=list(row["authors"] or []),

@@ -174,25 +174,36 @@ def _split_authors(value: str | None) -> list[str]:
     return [a.strip() for a in re.split(r";|,| and | и | og ", value) if a.strip()]
 
 
-_TITLE_SEPARATORS = re.compile(r"\s+[|\-–—•·:]\s+|\s*[｜]\s*")
+_TITLE_SEPARATORS = re.compile(r"\s+[|\-–—•·:*]\s+|\s*[｜：]\s*")
 
 
 def _squash(text: str) -> str:
-    return re.sub(r"\W", "", text.casefold())
+    """Letters and digits only, case and accents folded: 'Seznam Zprávy' ~ 'seznamzpravy.cz'."""
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    return re.sub(r"\W", "", "".join(c for c in folded if not unicodedata.combining(c)))
+
+
+def _names_site(part: str, site: str, host: str) -> bool:
+    """Whether a part of a title names the site: its og:site_name, or (part of) its host name
+    without the top-level domain, both squashed."""
+    part = _squash(part)
+    return len(part) >= 3 and (part == site or part in host or bool(site) and site in part)
 
 
 def _strip_site_name(title: str, site_name: str, url: str) -> str:
-    """'Headline | Site' -> 'Headline' when the cut part names the site (og:site_name or host)."""
-    parts = _TITLE_SEPARATORS.split(title)
-    if len(parts) < 2:
-        return title
+    """'Headline | Site' -> 'Headline' when the cut part names the site (og:site_name or host);
+    also 'Headline | Site | by Someone', where every part after the site's is short."""
     host = (urlsplit(url).hostname or "").removeprefix("www.")
-    tail = _squash(parts[-1])
-    site = _squash(site_name)
-    if tail and (tail in (site, _squash(host)) or tail in _squash(host.split(".")[0])
-                 or (site and site in tail)):
-        cut = title.casefold().rindex(parts[-1].strip().casefold())
-        return title[:cut].rstrip(" |-–—•·:｜")
+    site, squashed_host = _squash(site_name), _squash(host.rsplit(".", 1)[0]) if "." in host else ""
+    cuts = list(_TITLE_SEPARATORS.finditer(title))
+    for index, cut in enumerate(cuts):
+        end = cuts[index + 1].start() if index + 1 < len(cuts) else len(title)
+        rest = [title[c.end():cuts[i + 1].start() if i + 1 < len(cuts) else len(title)]
+                for i, c in enumerate(cuts) if i > index]
+        if _names_site(title[cut.end():end], site, squashed_host) and all(
+                len(part.split()) <= 4 for part in rest):
+            headline = title[:cut.start()].rstrip(" |-–—•·:*｜：")
+            return headline if headline else title
     return title
 
 
@@ -266,10 +277,11 @@ def _linked_share(element: lxml_html.HtmlElement) -> tuple[int, float]:
 
 
 def prune_link_blocks(tree: lxml_html.HtmlElement) -> int:
-    """Remove "read also" blocks: lists made of links, and short paragraphs that are one link
-    with at most a label ("READ MORE: <a>other story</a>"). Returns how many were removed."""
+    """Remove "read also" blocks: lists, sections and figures made of links (teasers of other
+    stories), and short paragraphs that are one link with at most a label ("READ MORE: <a>other
+    story</a>"). Returns how many were removed."""
     removed = 0
-    for element in tree.xpath("//ul | //ol | //p"):
+    for element in tree.xpath("//ul | //ol | //p | //body//section | //body//figure"):
         if element.getparent() is None:
             continue
         words, share = _linked_share(element)
@@ -278,6 +290,70 @@ def prune_link_blocks(tree: lxml_html.HtmlElement) -> int:
         if short_link or link_list:
             element.drop_tree()
             removed += 1
+    return removed
+
+
+def _wholly_italic(paragraph: lxml_html.HtmlElement) -> bool:
+    """Whether all of a paragraph's text sits in one <em> or <i> (maybe inside <b>/<strong>)."""
+    inner = paragraph
+    while len(inner) == 1 and not (inner.text or "").strip() and not (inner[0].tail or "").strip():
+        inner = inner[0]
+        if inner.tag in ("em", "i"):
+            return True
+    return False
+
+
+def prune_trailing_notes(tree: lxml_html.HtmlElement) -> int:
+    """Remove the italic notes that close an article: "with files from", "this article first
+    appeared in", newsletter plugs. A short paragraph set wholly in italics counts as such a note
+    only when no paragraph of ordinary text follows it. Returns how many were removed."""
+    notes = {p for p in tree.xpath("//body//p") if _wholly_italic(p) and word_count(p.text_content()) < 60}
+    removed = 0
+    for note in notes:
+        if all(p in notes or word_count(p.text_content()) < 15 for p in note.itersiblings("p")):
+            note.drop_tree()
+            removed += 1
+    return removed
+
+
+# Class and id words that mark a box beside the story inside the article: fact boxes, links to
+# related stories, newsletter, sign-up and donation prompts, disclaimers, picture captions and
+# credits, copyright lines, author bios, dates and kickers over the headline. Matched on word starts,
+# so "infobox" and "c-infobox__text" match but "contentinfo" does not. Not "paywall", "teaser" or
+# "subscriber": on real pages those words also wrap the story's own text.
+_ASIDE_WORDS = ("info-?box", "fact-?box", "fakten", "related", "newsletter", "promo", "recommend",
+                "signup", "donat", "disclaimer", "caption", "credit", "img-desc", "image-desc",
+                "copyright", "bio", "date", "kicker")
+_ASIDE_MARK = re.compile(rf"(?:^|[\s_-])(?:{'|'.join(_ASIDE_WORDS)})", re.IGNORECASE)
+
+
+def _visible_length(element: lxml_html.HtmlElement) -> int:
+    """Length of an element's text, less that of its scripts and styles."""
+    hidden = sum(len(s.text_content()) for s in element.iter("script", "style"))
+    return len(element.text_content()) - hidden
+
+
+def prune_asides(tree: lxml_html.HtmlElement) -> int:
+    """Remove boxes that the page marks as beside the story (``<aside>``, or a class/id word
+    such as infobox, related, newsletter, caption), unless the box holds a fifth of the page's
+    visible text or the headline: then the word names a wrapper of the article itself. Returns
+    how many were removed."""
+    root = tree.getroottree().getroot()
+    body = tree.find("body")
+    total = _visible_length(body if body is not None else tree)
+    removed = 0
+    # attribute values first: making an element object for each element of the page costs more
+    marked = [value.getparent() for value in tree.xpath("//body//@class | //body//@id")
+              if _ASIDE_MARK.search(value)]
+    for element in dict.fromkeys([*marked, *tree.xpath("//body//aside")]):
+        if element.tag in ("body", "article", "main", "h1"):
+            continue
+        if element.getroottree().getroot() is not root:  # inside a box removed already
+            continue
+        if element.find(".//h1") is not None or _visible_length(element) > 0.2 * total:
+            continue
+        element.drop_tree()
+        removed += 1
     return removed
 
 
@@ -299,6 +375,8 @@ class TrafilaturaMeta:
 def _body_text(tree: lxml_html.HtmlElement, url: str) -> str:
     """Main text: trafilatura's default mode, tables kept, link blocks and embeds removed."""
     tree = deepcopy(tree)
+    prune_asides(tree)
+    prune_trailing_notes(tree)
     prune_link_blocks(tree)
     result = trafilatura.bare_extraction(
         tree, url=url, include_comments=False, include_tables=True,
@@ -315,29 +393,103 @@ def _recall_text(tree: lxml_html.HtmlElement, url: str) -> str:
     return clean_text(result.text or "") if result is not None else ""
 
 
-def _lead(tree: lxml_html.HtmlElement, meta: PageMeta, body: str) -> str:
-    """The standfirst, when the extractor left it out: the page's summary (JSON-LD or meta
-    description) that the page also shows as a block of text of its own, not as a picture's
-    caption or a link."""
+_BLOCKS = {"p", "div", "h2", "span", "header"}
+_NOT_SHOWN = ("ancestor-or-self::*[self::figure or self::figcaption or self::aside or self::nav"
+              " or self::footer or self::a or contains(@class, 'caption')]"
+              " or .//figure or .//figcaption or .//img or .//picture")
+
+
+def _shown_elements(tree: lxml_html.HtmlElement, probe: str) -> list[lxml_html.HtmlElement]:
+    """The blocks around each text on the page that contains ``probe``, where the block is not
+    (and holds no) picture, caption, link, navigation or aside."""
+    blocks = []
+    word = max(probe.split(), key=len)  # a cheap test first: XPath stops at the first false
+    for text in tree.xpath("//body//text()[contains(., $word)][not(parent::script or parent::style)]"
+                           "[contains(normalize-space(translate(., '\u00a0', ' ')), $probe)]",
+                           word=word, probe=probe):
+        element = text.getparent()
+        if text.is_tail:
+            element = element.getparent()
+        while element is not None and element.tag not in _BLOCKS:
+            element = element.getparent()
+        if element is not None and not element.xpath(_NOT_SHOWN):
+            blocks.append(element)
+    return blocks
+
+
+# class words of a standfirst: "article-lead", "intro__text", "excerpt", "article__preamble"
+_LEAD_MARK = re.compile(r"(?:^|[\s_-])(?:lead|intro|standfirst|excerpt|preamble|synopsis|summary"
+                        r"|dek|subhead|abstract)(?=$|[\s_-])", re.IGNORECASE)
+
+
+def _marked_lead(tree: lxml_html.HtmlElement, body: str) -> str:
+    """The block that the page marks as its standfirst by a class word, between the headline
+    (<h1>) and the start of the body's text, when it is not in the body yet and reads as a
+    paragraph (8 to 120 words, no picture, not a link)."""
+    words = body.split("\n\n", 1)[0].split()
+    start = _shown_elements(tree, " ".join(words[:6])) if len(words) >= 6 else []
+    if not start:
+        return ""
+    end = start[0].xpath("count(preceding::*)")
     folded = " ".join(body.split()).casefold()
-    for description in meta.descriptions:
-        text = " ".join(html_unescape(description).split())
-        if word_count(text) < 8 or text.casefold() in folded:
+    for value in tree.xpath("//body//@class"):
+        if not _LEAD_MARK.search(value):
             continue
-        shown = ("//body//*[self::p or self::div or self::h2 or self::span][normalize-space(.)=$t]"
-                 "[not(ancestor-or-self::*[self::figure or self::figcaption or self::aside"
-                 " or self::nav or self::footer or self::a or contains(@class, 'caption')])]")
-        if tree.xpath(shown, t=text):
-            return clean_text(text)
+        element = value.getparent()
+        if element.xpath("count(preceding::*)") >= end or not element.xpath("boolean(preceding::h1)"):
+            continue
+        text = " ".join(element.text_content().split())
+        if 8 <= word_count(text) <= 120 and not element.xpath(_NOT_SHOWN):
+            return "" if text.casefold() in folded else clean_text(text)
     return ""
 
 
-def _without_title(body: str, title: str) -> str:
-    """The headline repeated as the body's first line is not body text."""
-    first, _, rest = body.partition("\n\n")
-    if title and rest and clean_text(first).casefold() == title.casefold():
-        return rest
-    return body
+def _lead(tree: lxml_html.HtmlElement, meta: PageMeta, body: str) -> str:
+    """The standfirst, when the extractor left it out: the block of text that the page shows
+    near its summary (JSON-LD or meta description), not as a picture's caption or a link.
+    Summaries are often the standfirst cut short, or with a label before it, or the standfirst
+    and the next lines run together, so the shown block is found by a run of the summary's
+    words and kept when one of the two holds the other."""
+    folded = " ".join(body.split()).casefold()
+    for description in meta.descriptions:
+        words = html_unescape(description).split()
+        if len(words) < 8:
+            continue
+        summary = " ".join(words).rstrip(" .…").casefold()
+        blocks = [" ".join(e.text_content().split()) for e in _shown_elements(tree, " ".join(words[2:6]))]
+        if not blocks:
+            continue
+        block = min(blocks, key=len)
+        if (word_count(block) >= 8 and block.casefold() not in folded
+                and (block.casefold() in summary or summary in block.casefold())
+                and word_count(block) <= 2 * len(words) + 10):
+            return clean_text(block)
+    return ""
+
+
+_NOTICE = re.compile(r"(?:©|\(c\)|copyright\b)", re.IGNORECASE)  # "© dpa-infocom", "Copyright © AFP"
+# a time of day or a date in digits: "17:41", "15.59", "2024-10-13", "13.10.2024", "1月14日"
+_WHEN = re.compile(r"\d{1,2}[:.]\d{2}|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[./]\d{1,2}[./]\d{2,4}"
+                   r"|\d{1,4}\s*[年月日時分]")
+
+
+def _is_furniture(paragraph: str) -> bool:
+    """A copyright line, or a dateline: a date or time with at most three words around it
+    ("Uppdaterad 15.59 | Publicerad 14.14", "17:41 JST, October 13, 2024")."""
+    if _NOTICE.match(paragraph):
+        return word_count(paragraph) < 40
+    rest = _WHEN.sub(" ", paragraph)
+    return rest != paragraph and word_count(re.sub(r"[\d\W_]+", " ", rest)) <= 3
+
+
+def _without_furniture(body: str, headlines: list[str]) -> str:
+    """The body less its lines that are not the story's text: the page's headlines (its title,
+    og:title, JSON-LD headline, <h1>s) repeated in it (the title atop the text, a teaser of
+    the same story), copyright lines and datelines."""
+    folded = {" ".join(h.split()).casefold() for h in headlines if word_count(h) >= 3}
+    kept = [p for p in body.split("\n\n")
+            if " ".join(p.split()).casefold() not in folded and not _is_furniture(p.lstrip("- "))]
+    return "\n\n".join(kept) if kept else body
 
 
 def extract_article(
@@ -370,9 +522,13 @@ def extract_article(
                 (clean_text(meta.article_body), "json-ld"), key=lambda found: word_count(found[0]))
     title, sources["title"] = _title(selector, hints, meta, doc, url)
     lead = _lead(tree, meta, body) if body and sources["body"] != "hint" else ""
+    if not lead and body and sources["body"] != "hint":
+        lead = _marked_lead(tree, body)
     if lead:
         body, sources["body"] = f"{lead}\n\n{body}", sources["body"] + "+lead"
-    body = _without_title(body, title)
+    headlines = [title, meta.headline, meta.og_title,
+                 *(h.text_content() for h in tree.iter("h1"))]
+    body = _without_furniture(body, [html_unescape(h) for h in headlines])
     if not body:
         raise NotAnArticle("no-text")
     words = word_count(body)

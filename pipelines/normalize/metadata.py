@@ -99,15 +99,25 @@ def json_ld_objects(tree: lxml_html.HtmlElement) -> list[dict[str, Any]]:
     return objects
 
 
-def _meta(tree: lxml_html.HtmlElement, *names: str) -> list[str]:
-    values = []
-    for name in names:
-        values += tree.xpath(f"//meta[@property='{name}' or @name='{name}']/@content")
-    return [v.strip() for v in values if v and v.strip()]
+def _meta_tags(tree: lxml_html.HtmlElement) -> dict[str, list[str]]:
+    """The page's <meta> values by property or name, in page order (one pass over the page)."""
+    tags: dict[str, list[str]] = {}
+    for element in tree.iter("meta"):
+        content = (element.get("content") or "").strip()
+        if not content:
+            continue
+        for key in {element.get("property"), element.get("name")} - {None}:
+            tags.setdefault(key, []).append(content)
+    return tags
+
+
+def _meta(tags: dict[str, list[str]], *names: str) -> list[str]:
+    return [value for name in names for value in tags.get(name, [])]
 
 
 def read_page_meta(tree: lxml_html.HtmlElement) -> PageMeta:
     meta = PageMeta()
+    tags = _meta_tags(tree)
     for obj in json_ld_objects(tree):
         kinds = [k for k in _types(obj) if k in ARTICLE_TYPES]
         if not kinds or meta.article_type:
@@ -125,14 +135,14 @@ def read_page_meta(tree: lxml_html.HtmlElement) -> PageMeta:
         keywords = keywords.split(",") if isinstance(keywords, str) else keywords
         meta.keywords = [str(k).strip() for k in keywords if isinstance(k, str) and k.strip()]
         meta.descriptions.append(_text(obj.get("description")))
-    meta.descriptions += _meta(tree, "og:description", "description", "twitter:description")
+    meta.descriptions += _meta(tags, "og:description", "description", "twitter:description")
     meta.descriptions = list(dict.fromkeys(d for d in meta.descriptions if d))
     if not meta.keywords:
-        for value in _meta(tree, "news_keywords", "keywords")[:1]:
+        for value in _meta(tags, "news_keywords", "keywords")[:1]:
             meta.keywords = [k.strip() for k in value.split(",") if k.strip()]
-    meta.og_type = (_meta(tree, "og:type") or [""])[0].lower()
-    meta.og_title = (_meta(tree, "og:title") or [""])[0]
-    meta.site_name = (_meta(tree, "og:site_name") or [""])[0]
-    meta.meta_authors = [a for a in _meta(tree, "author", "article:author", "sailthru.author")
+    meta.og_type = (_meta(tags, "og:type") or [""])[0].lower()
+    meta.og_title = (_meta(tags, "og:title") or [""])[0]
+    meta.site_name = (_meta(tags, "og:site_name") or [""])[0]
+    meta.meta_authors = [a for a in _meta(tags, "author", "article:author", "sailthru.author")
                          if not a.startswith("http")]
     return meta
