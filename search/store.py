@@ -487,6 +487,7 @@ class SQLiteStore(StatementsMixin):
         self._dedup_index: DedupIndex | None = None
         self.analysis = Analysis()
         self._fts_languages: set[str] = set()  # already in fts_languages
+        self._fts_pending: dict[str, bool] | None = None  # article id -> just inserted
         try:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
@@ -553,10 +554,15 @@ class SQLiteStore(StatementsMixin):
         """Insert or update by canonical URL; the same text under a new URL joins the stored one."""
         report = UpsertReport()
         with self.transaction():
-            for article in articles:
-                outcome, stored_id = self._upsert_one(article)
-                article.id = stored_id
-                getattr(report, outcome).append(stored_id)
+            self._fts_pending = {}
+            try:
+                for article in articles:
+                    outcome, stored_id = self._upsert_one(article)
+                    article.id = stored_id
+                    getattr(report, outcome).append(stored_id)
+                self._flush_fts()
+            finally:
+                self._fts_pending = None
         return report
 
     def _upsert_one(self, article: Article) -> tuple[str, str]:
@@ -615,7 +621,7 @@ class SQLiteStore(StatementsMixin):
         self._add_urls(article.id, article.urls)
         for translation in article.translations:
             self._write_translation(article.id, translation)
-        self.refresh_fts(article.id)
+        self.refresh_fts(article.id, new=True)
         self._new_version(article.id, article)
 
     @staticmethod
@@ -641,17 +647,43 @@ class SQLiteStore(StatementsMixin):
             [(url, article_id) for url in urls],
         )
 
-    def refresh_fts(self, article_id: str) -> None:
-        """Rewrite the full-text row of one article from its text and its translations."""
-        row = self.db.execute(
-            "SELECT rowid, title, body, language FROM articles WHERE id = ?", (article_id,)
-        ).fetchone()
-        if row is None:
-            return
-        self.db.execute("DELETE FROM articles_fts WHERE rowid = ?", (row["rowid"],))
-        self._write_fts(row["rowid"], row["language"], row["title"], row["body"])
+    def refresh_fts(self, article_id: str, new: bool = False) -> None:
+        """Rewrite the full-text row of one article from its text and its translations
+        (``new``: the article was just inserted, so it has no row to delete).
 
-    def _write_fts(self, rowid: int, language: str, title: str, body: str) -> None:
+        Within ``upsert`` the rows are written once, at the end of the batch: any statement
+        that needs a statement journal (an UPDATE, a DELETE) makes FTS5 flush its pending terms
+        to a new segment, so writing each article's row between such statements wrote one
+        small segment per article and merged them again and again (most of an upsert's time)."""
+        if self._fts_pending is not None:
+            self._fts_pending[article_id] = self._fts_pending.get(article_id, True) and new
+            return
+        self._fts_pending = {article_id: new}
+        try:
+            self._flush_fts()
+        finally:
+            self._fts_pending = None
+
+    def _flush_fts(self) -> None:
+        """Write the full-text rows of the articles in ``_fts_pending``: deletes, then inserts."""
+        pending, self._fts_pending = self._fts_pending or {}, {}
+        rows, stale = [], []
+        for article_id, new in pending.items():
+            row = self.db.execute(
+                "SELECT rowid, title, body, language FROM articles WHERE id = ?", (article_id,)
+            ).fetchone()
+            if row is not None:
+                rows.append(row)
+                if not new:
+                    stale.append((row["rowid"],))
+        self.db.executemany("DELETE FROM articles_fts WHERE rowid = ?", stale)
+        self.db.executemany(
+            "INSERT INTO articles_fts(rowid, title, body, tr_title, tr_body) VALUES (?, ?, ?, ?, ?)",
+            [self._fts_values(row["rowid"], row["language"], row["title"], row["body"])
+             for row in rows],
+        )
+
+    def _fts_values(self, rowid: int, language: str, title: str, body: str) -> tuple[Any, ...]:
         """The full-text row: the text analysed in its language, translations in theirs."""
         translated = self.db.execute(
             "SELECT target, title, body FROM translations"
@@ -659,17 +691,16 @@ class SQLiteStore(StatementsMixin):
             " ORDER BY target",
             (rowid,),
         ).fetchall()
-        analyser = self._analyser(language)
         tr_titles, tr_bodies = [], []
         for t in translated:
-            other = self._analyser(t["target"])
-            tr_titles.append(other.analyse(t["title"]))
-            tr_bodies.append(other.analyse(t["body"]))
-        self.db.execute(
-            "INSERT INTO articles_fts(rowid, title, body, tr_title, tr_body) VALUES (?, ?, ?, ?, ?)",
-            (rowid, analyser.analyse(title), analyser.analyse(body), " ".join(tr_titles),
-             "\n".join(tr_bodies)),
-        )
+            tr_titles.append(self._indexed_text(t["target"], t["title"]))
+            tr_bodies.append(self._indexed_text(t["target"], t["body"]))
+        return (rowid, self._indexed_text(language, title), self._indexed_text(language, body),
+                " ".join(tr_titles), "\n".join(tr_bodies))
+
+    def _indexed_text(self, language: str, text: str) -> str:
+        """What the full-text index holds for a text: its terms (``search.analysis``)."""
+        return self._analyser(language).analyse(text)
 
     def _analyser(self, language: str) -> Analyzer:
         """The analyser of a language, which is then recorded as present in the index."""
@@ -699,8 +730,12 @@ class SQLiteStore(StatementsMixin):
                 ).fetchall()
                 if not rows:
                     break
-                for row in rows:
-                    self._write_fts(row["rowid"], row["language"], row["title"], row["body"])
+                self.db.executemany(
+                    "INSERT INTO articles_fts(rowid, title, body, tr_title, tr_body)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    [self._fts_values(row["rowid"], row["language"], row["title"], row["body"])
+                     for row in rows],
+                )
                 done += len(rows)
                 last = rows[-1]["rowid"]
                 if progress:
