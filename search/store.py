@@ -11,6 +11,7 @@ import json
 import sqlite3
 import sys
 import threading
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -933,12 +934,21 @@ class SQLiteStore(StatementsMixin):
         args = (match, *params)
         offset = int(request.search_after[0]) if request.search_after else request.offset
         try:
-            total, exact = self._count(base, args, request.collapse)
+            window = None
             if request.sort == "relevance":
-                page = self._ranked(base, args, offset, request.limit + 1, request.collapse)
+                window = self._window(base, args)
+                page = self._ranked(base, args, window, offset, request.limit + 1,
+                                    request.collapse)
             else:
                 page = self._by_date(base, args, request, offset)
-            facets = self._facets(base, args) if request.facets else {}
+            if window is not None and len(window) < RANK_WINDOW:  # every match: no new pass
+                total, exact = capped_total(
+                    len({row["story"] for row in window}) if request.collapse else len(window)
+                )
+                facets = self._facets_of(window) if request.facets else {}
+            else:
+                total, exact = self._count(base, args, request.collapse)
+                facets = self._facets(base, args) if request.facets else {}
         except sqlite3.OperationalError as exc:
             raise QueryError(f"cannot run this query: {exc}") from None
         more = len(page) > request.limit
@@ -954,48 +964,49 @@ class SQLiteStore(StatementsMixin):
         there, so a word found in most of a large store does not cost a pass over every match."""
         counted = "DISTINCT k.story" if collapse else "1"
         n = self.db.execute(
-            f"SELECT count(*) FROM (SELECT {counted} {base} LIMIT ?)", (*args, interface.TOTAL_CAP + 1)
+            f"SELECT count(*) FROM (SELECT {counted} {base} LIMIT ?)",
+            (*args, interface.TOTAL_CAP + 1),
         ).fetchone()[0]
         return capped_total(n)
 
-    def _ranked(self, base: str, args: Sequence[Any], offset: int, count: int,
-                collapse: bool) -> list[sqlite3.Row]:
+    def _window(self, base: str, args: Sequence[Any], before: int | None = None
+                ) -> list[sqlite3.Row]:
+        """The RANK_WINDOW most recently stored matches (stored before ``before``), by bm25."""
+        older = "" if before is None else " AND articles_fts.rowid < ?"
+        return self.db.execute(
+            "SELECT rowid, id, story, facet, rank FROM (SELECT k.rowid AS rowid, k.id AS id,"
+            f" k.story AS story, k.facet AS facet, {_BM25} AS rank {base}{older}"
+            " ORDER BY articles_fts.rowid DESC LIMIT ?) ORDER BY rank, rowid",
+            (*args, *(() if before is None else (before,)), RANK_WINDOW),
+        ).fetchall()
+
+    def _ranked(self, base: str, args: Sequence[Any], window: list[sqlite3.Row], offset: int,
+                count: int, collapse: bool) -> list[sqlite3.Row]:
         """A page by relevance: ``count`` hits from ``offset`` (one per story when collapsed).
 
         bm25() costs a few microseconds per row and FTS5 has no top-k pruning, so ranking every
         match of a common word (most of a large store) was most of a search's time. The matches
         are ranked in windows instead, most recently stored first: the newest RANK_WINDOW
-        matches by bm25, then (for deeper pages) the RANK_WINDOW before them, and so on. Scores
-        are the usual bm25 over the whole index; a hit in an older window ranks after every hit
-        of a newer one. A query with fewer matches than the window is ranked exactly as before.
+        matches by bm25 (``window``), then (for deeper pages) the RANK_WINDOW before them, and
+        so on. Scores are the usual bm25 over the whole index; a hit in an older window ranks
+        after every hit of a newer one. A query with fewer matches than the window is ranked
+        exactly, and its count and facets come from the window too (one pass over the index).
         """
         wanted = offset + count
         page: list[sqlite3.Row] = []
         stories: set[str] = set()
-        before = None
-        while len(page) < wanted:
-            older = "" if before is None else " AND articles_fts.rowid < ?"
-            cursor = self.db.execute(
-                "SELECT rowid, id, story, rank FROM (SELECT k.rowid AS rowid, k.id AS id,"
-                f" k.story AS story, {_BM25} AS rank {base}{older}"
-                " ORDER BY articles_fts.rowid DESC LIMIT ?) ORDER BY rank, rowid",
-                (*args, *(() if before is None else (before,)), RANK_WINDOW),
-            )
-            read = 0
-            for row in cursor:  # read only as far as the page needs
-                read += 1
-                before = row["rowid"] if before is None else min(before, row["rowid"])
+        while True:
+            for row in window:
                 if collapse:
                     if row["story"] in stories:
                         continue
                     stories.add(row["story"])
                 page.append(row)
                 if len(page) >= wanted:
-                    break
-            cursor.close()
-            if read < RANK_WINDOW:
-                break
-        return page[offset:wanted]
+                    return page[offset:wanted]
+            if len(window) < RANK_WINDOW:
+                return page[offset:wanted]
+            window = self._window(base, args, before=min(row["rowid"] for row in window))
 
     def _by_date(self, base: str, args: Sequence[Any], request: SearchRequest,
                  offset: int) -> list[sqlite3.Row]:
@@ -1112,16 +1123,28 @@ class SQLiteStore(StatementsMixin):
     def _facets(self, base: str, params: Sequence[Any]) -> dict[str, dict[str, int]]:
         """Counts per article (not per story) over everything that matches: one pass, grouped
         on each article's facet number (search_keys.facet), then named."""
-        rows = self.db.execute(
-            "SELECT f.outlet, f.language, f.day, g.n FROM (SELECT k.facet AS facet, count(*) AS n"
-            f" {base} GROUP BY k.facet) AS g JOIN search_facets f ON f.id = g.facet", params,
+        counts = self.db.execute(
+            f"SELECT k.facet, count(*) {base} GROUP BY k.facet", params,
         ).fetchall()
+        return self._named_facets(dict(counts))
+
+    def _facets_of(self, rows: Sequence[sqlite3.Row]) -> dict[str, dict[str, int]]:
+        """The facets of matches already read (every match of the query)."""
+        return self._named_facets(Counter(row["facet"] for row in rows))
+
+    def _named_facets(self, counts: dict[int, int]) -> dict[str, dict[str, int]]:
         facets: dict[str, dict[str, int]] = {"outlet": {}, "language": {}, "day": {}}
-        for row in rows:
-            for name, key in zip(("outlet", "language", "day"), row[:3]):
-                key = key or "unknown"
-                facets[name][key] = facets[name].get(key, 0) + row[3]
-        return {name: dict(sorted(counts.items())) for name, counts in facets.items()}
+        numbers = list(counts)
+        for first in range(0, len(numbers), 500):  # within SQLite's limit on parameters
+            chunk = numbers[first:first + 500]
+            for row in self.db.execute(
+                "SELECT id, outlet, language, day FROM search_facets"
+                f" WHERE id IN ({', '.join('?' * len(chunk))})", chunk,
+            ):
+                for name, key in zip(("outlet", "language", "day"), row[1:]):
+                    key = key or "unknown"
+                    facets[name][key] = facets[name].get(key, 0) + counts[row[0]]
+        return {name: dict(sorted(values.items())) for name, values in facets.items()}
 
     # -- statistics -------------------------------------------------------------------------
     def stats(self) -> dict[str, Any]:
