@@ -292,7 +292,7 @@ CREATE TABLE IF NOT EXISTS saved_search_cursor (  -- actor watches: statements r
 _BM25 = "bm25(articles_fts, 4.0, 1.0, 2.0, 0.8)"
 # Matches ranked by bm25 at a time, most recently stored first (SQLiteStore._ranked): a
 # bound on the rows a relevance search scores, whatever the size of the store.
-RANK_WINDOW = 2000
+RANK_WINDOW = 1000
 _ARTICLE_COLUMNS = (
     "id, canonical_url, outlet, edition, language, language_probability, language_source,"
     " declared_language, title, body, authors, published, updated, section, tags, fetched_at,"
