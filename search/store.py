@@ -595,17 +595,23 @@ class SQLiteStore(StatementsMixin):
     def upsert(self, articles: Sequence[Article]) -> UpsertReport:
         """Insert or update by canonical URL; the same text under a new URL joins the stored one."""
         report = UpsertReport()
-        with self.transaction():
-            self._fts_pending = {}
-            try:
-                for article in articles:
-                    outcome, stored_id = self._upsert_one(article)
-                    article.id = stored_id
-                    getattr(report, outcome).append(stored_id)
-                self._flush_fts()
-            finally:
-                self._fts_pending = None
+        with self.transaction(), self._fts_batch():
+            for article in articles:
+                outcome, stored_id = self._upsert_one(article)
+                article.id = stored_id
+                getattr(report, outcome).append(stored_id)
         return report
+
+    @contextmanager
+    def _fts_batch(self) -> Iterator[None]:
+        """Within a write transaction: the full-text rows of the articles written are written
+        together when the block ends (see ``refresh_fts``)."""
+        self._fts_pending = {}
+        try:
+            yield
+            self._flush_fts()
+        finally:
+            self._fts_pending = None
 
     def _upsert_one(self, article: Article) -> tuple[str, str]:
         # 1. the same canonical URL: an update (or nothing new)
@@ -693,10 +699,11 @@ class SQLiteStore(StatementsMixin):
         """Rewrite the full-text row of one article from its text and its translations
         (``new``: the article was just inserted, so it has no row to delete).
 
-        Within ``upsert`` the rows are written once, at the end of the batch: any statement
-        that needs a statement journal (an UPDATE, a DELETE) makes FTS5 flush its pending terms
-        to a new segment, so writing each article's row between such statements wrote one
-        small segment per article and merged them again and again (most of an upsert's time)."""
+        Within ``upsert`` and ``write_batch`` the rows are written once, at the end of the
+        batch (``_fts_batch``): any statement that needs a statement journal (an UPDATE, a
+        DELETE) makes FTS5 flush its pending terms to a new segment, so writing each article's
+        row between such statements wrote one small segment per article and merged them again
+        and again (most of an upsert's time)."""
         if self._fts_pending is not None:
             self._fts_pending[article_id] = self._fts_pending.get(article_id, True) and new
             return
@@ -887,7 +894,7 @@ class SQLiteStore(StatementsMixin):
         """Upsert articles and record fetch-log entries in one transaction; each article's
         outcome ("inserted", "updated", "unchanged", "duplicates"), in order."""
         outcomes = []
-        with self.transaction():
+        with self.transaction(), self._fts_batch():
             for article in articles:
                 outcome, article.id = self._upsert_one(article)
                 outcomes.append(outcome)
