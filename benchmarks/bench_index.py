@@ -7,7 +7,9 @@
 
 For each size: the same generated articles (the mock site's synthetic ru/en/nb text, 300-800
 words each) are written
-  1. into a fresh SQLite store (``SQLiteStore.upsert`` in batches): the baseline;
+  1. into a fresh SQLite store (``SQLiteStore.upsert`` in batches): the baseline; batch by
+     batch in turn with a second store whose full-text index gets the text as written (no
+     word forms), so the cost of the analysis is an A/B in the same run;
   2. into Elasticsearch with bulk requests (``ElasticsearchBackend.upsert``);
   3. into Elasticsearch from the store, as ``newsmon index sync`` does (read, bulk, mark);
 then the same queries (words, phrases, OR, exclusions, filters, facets; collapsed by story)
@@ -103,6 +105,25 @@ def write_in_batches(write: Callable[[list[Article]], object], articles: list[Ar
                for i in range(0, len(articles), batch))
 
 
+class TextAsWritten(SQLiteStore):
+    """The write baseline: the same store, its full-text index fed the text as written (what
+    it held before word forms), so the A/B isolates what the analysis costs."""
+
+    def _indexed_text(self, language: str, text: str) -> str:
+        return text
+
+
+def write_ab(stores: Sequence[SQLiteStore], articles: list[Article], batch: int) -> list[float]:
+    """Seconds each store took to upsert every article, batch by batch in turn (A, B, A, B...),
+    so that both sides see the same load on a shared machine."""
+    seconds = [0.0] * len(stores)
+    for i in range(0, len(articles), batch):
+        chunk = articles[i:i + batch]
+        for n, store in enumerate(stores):
+            seconds[n] += timed(lambda s=store, c=chunk: s.upsert(c))
+    return seconds
+
+
 def latencies(search: Callable[[SearchRequest], object], requests: list[SearchRequest]) -> list[float]:
     for request in requests[:10]:  # warm-up
         search(request)
@@ -145,17 +166,27 @@ class Noida:
 
 
 def run(size: int, es_url: str | None, batch: int, query_count: int,
-        workdir: Path) -> dict[str, float]:
+        workdir: Path, baseline_articles: int | None = None) -> dict[str, float]:
     started = time.perf_counter()
     articles = generate(size)
     print(f"\n== {size:,} articles (generated in {time.perf_counter() - started:.1f}s,"
           f" {sum(len(a.body) for a in articles) / size:,.0f} characters each on average)")
     store = SQLiteStore(workdir / f"bench-{size}.sqlite3")
+    baseline = TextAsWritten(workdir / f"bench-{size}-baseline.sqlite3")
     figures: dict[str, float] = {}
-    seconds = write_in_batches(store.upsert, articles, batch)
+    compared = min(size, baseline_articles or size)
+    ab_seconds, base_seconds = write_ab([store, baseline], articles[:compared], batch)
+    baseline.close()
+    for suffix in ("", "-wal", "-shm"):
+        (workdir / f"bench-{size}-baseline.sqlite3{suffix}").unlink(missing_ok=True)
+    seconds = ab_seconds + write_in_batches(store.upsert, articles[compared:], batch)
     figures["sqlite_write"] = size / seconds
+    figures["sqlite_write_ratio"] = ab_seconds / base_seconds
     print(f"SQLite store upsert            {figures['sqlite_write']:10,.0f} articles/s"
-          f"  ({seconds:.1f}s)")
+          f"  ({seconds:.1f}s, word forms)")
+    print(f"  A/B on the first {compared:,}: word forms {compared / ab_seconds:,.0f} articles/s,"
+          f" baseline (text as written) {compared / base_seconds:,.0f} articles/s:"
+          f" writes {figures['sqlite_write_ratio']:.2f}x slower")
 
     if es_url is None:
         return run_sqlite_queries(store, articles, query_count, figures)
@@ -222,6 +253,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--queries", type=int,
                         help="queries per backend (default: 300 with --es-url; 10 on noida-db,"
                              " which takes seconds per query; 0: measure writes only)")
+    parser.add_argument("--baseline-articles", type=int,
+                        help="write only the first N articles to the baseline store as well"
+                             " (default: all; the A/B of a large size takes twice as long)")
     parser.add_argument("--sqlite-only", action="store_true",
                         help="measure the embedded store alone (no Elasticsearch side)")
     args = parser.parse_args(argv)
@@ -237,7 +271,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"Elasticsearch side: {args.es_url or 'noida-db (Elasticsearch-compatible)'}")
         try:
             for size in args.sizes:
-                run(size, url, args.bulk_size, args.queries, workdir)
+                run(size, url, args.bulk_size, args.queries, workdir, args.baseline_articles)
         finally:
             if noida is not None:
                 noida.stop()

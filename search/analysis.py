@@ -73,6 +73,7 @@ class Analyzer:
         # the terms of a whitespace-separated chunk ("«пыток»," -> one term): splitting on
         # whitespace and looking chunks up costs a tenth of running the tokenizer on the text
         self._chunk = _Terms(lambda chunk: " ".join(map(self.term, TOKEN.findall(chunk))))
+        self.chunk_terms = self._chunk.__getitem__  # "«пыток»," -> "ru\ue010пытк"
 
     def _analyse(self, word: str) -> str:
         """Lower-cased, analysed, apostrophes dropped, tagged with the language."""

@@ -70,12 +70,24 @@ class SearchHit:
     removed_at: str = ""  # when newsmon first found the article gone (404/410, sent home)
 
 
+# Matching stories (or articles) are counted exactly up to this many; beyond, a search says
+# "at least TOTAL_CAP" (total_exact False), as Elasticsearch's track_total_hits does: counting
+# every match of a common word costs the embedded store a pass over most of the index.
+TOTAL_CAP = 1000
+
+
+def capped_total(counted: int) -> tuple[int, bool]:
+    """(total, exact) of a count: above TOTAL_CAP, TOTAL_CAP and not exact."""
+    return (counted, True) if counted <= TOTAL_CAP else (TOTAL_CAP, False)
+
+
 @dataclass
 class SearchResult:
-    total: int  # matching articles (or stories when collapsed)
+    total: int  # matching articles (or stories when collapsed), at most TOTAL_CAP
     hits: list[SearchHit]
     facets: dict[str, dict[str, int]] = field(default_factory=dict)  # outlet/language/day
     next_cursor: list | None = None
+    total_exact: bool = True  # False: more than `total` match (counting stopped at TOTAL_CAP)
 
 
 @dataclass

@@ -92,10 +92,12 @@ def merge(
     wanted = offset + request.limit
     hits: dict[str, SearchHit] = {}
     keys: dict[str, str] = {}
-    total, facets = 0, {}
+    total, facets, exact, largest = 0, {}, True, 0
     for label, form in forms:
         result = backend.search(replace(form, offset=0, limit=wanted, search_after=None))
         total += result.total
+        exact = exact and result.total_exact
+        largest = max(largest, result.total)
         for name, counts in result.facets.items():
             merged = facets.setdefault(name, {})
             for key, n in counts.items():
@@ -119,8 +121,10 @@ def merge(
     else:
         ordered.sort(key=lambda h: h.score, reverse=True)
     page = ordered[offset:wanted]
-    more = offset + len(page) < total
+    if not exact:  # a form's count stopped at the cap: say "at least" the largest of them
+        total = largest
+    more = offset + len(page) < total or (not exact and len(page) == request.limit)
     return SearchResult(
-        total=total, hits=page, facets=facets,
+        total=total, total_exact=exact, hits=page, facets=facets,
         next_cursor=[offset + len(page)] if more and page else None,
     )

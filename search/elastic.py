@@ -27,7 +27,7 @@ from elasticsearch import ApiError, Elasticsearch, UnsupportedProductError
 from elasticsearch.exceptions import GeneralAvailabilityWarning
 
 from search.article import Article
-from search.base import SearchRequest, SearchResult, UpsertReport
+from search.base import SearchRequest, SearchResult, UpsertReport, capped_total
 from search.elastic_query import (
     AFTER,
     MAX_TERMS_BUCKETS,
@@ -615,6 +615,7 @@ class ElasticsearchBackend:
             total = int(aggregations["stories"]["value"])
         else:
             total = int(answer["hits"]["total"]["value"])
+        total, exact = capped_total(total)  # as the embedded store counts: exact up to a cap
         self._fill_stories(hits)
         next_cursor = None
         if more and hits:
@@ -623,6 +624,7 @@ class ElasticsearchBackend:
             next_cursor = [offset + len(hits)] if request.collapse else [AFTER, *raw_hits[-1]["sort"]]
         return SearchResult(
             total=total,
+            total_exact=exact,
             hits=hits,
             facets=read_facets(aggregations) if request.facets else {},
             next_cursor=next_cursor,

@@ -11,6 +11,7 @@ import json
 import sqlite3
 import sys
 import threading
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -18,9 +19,17 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from search import base as interface
 from search.analysis import Analysis, Analyzer
 from search.article import Article, Translation
-from search.base import MARK_START, SearchHit, SearchRequest, SearchResult, UpsertReport
+from search.base import (
+    MARK_START,
+    SearchHit,
+    SearchRequest,
+    SearchResult,
+    UpsertReport,
+    capped_total,
+)
 from search.dedup_index import DedupIndex, resolve_story, tune_connection
 from search.errors import ConfigError, QueryError, StoreUnwritable
 from search.query import ParsedQuery, Term, fts_string, parse_query, to_fts5
@@ -58,31 +67,45 @@ class ArticleVersion:
 
 
 # 2: the full-text index holds analysed terms (word forms, search.analysis), not words
-SCHEMA_VERSION = 2
+# 3: search_keys carries each article's facet (search_facets), so facets group on one integer
+SCHEMA_VERSION = 3
 
 # What search filters, counts, collapses and sorts on, per article, in a narrow table kept by
 # triggers: reading these columns from `articles` walks the overflow pages of each body, which
-# made every search at 100,000 articles read the whole collection's text from disk.
-SEARCH_KEYS = """
+# made every search at 100,000 articles read the whole collection's text from disk. `facet`
+# names the article's (outlet, language, day) in search_facets: facets group every match on
+# that one integer, which costs a third of grouping on the three strings.
+_FACET_DAY = "coalesce(substr(new.published, 1, 10), '')"
+_SEARCH_KEYS_ROW = f"""
+    INSERT OR IGNORE INTO search_facets(outlet, language, day)
+    VALUES (new.outlet, new.language, {_FACET_DAY});
+    INSERT OR REPLACE INTO search_keys(rowid, id, story, outlet, language, published, facet)
+    VALUES (new.rowid, new.id, CASE WHEN new.story_id = '' THEN new.id ELSE new.story_id END,
+     new.outlet, new.language, new.published,
+     (SELECT id FROM search_facets WHERE outlet = new.outlet AND language = new.language
+      AND day = {_FACET_DAY}));"""
+SEARCH_KEYS = f"""
+CREATE TABLE IF NOT EXISTS search_facets (
+    id INTEGER PRIMARY KEY,
+    outlet TEXT NOT NULL,
+    language TEXT NOT NULL,
+    day TEXT NOT NULL,          -- YYYY-MM-DD of published, '' when undated
+    UNIQUE (outlet, language, day)
+);
 CREATE TABLE IF NOT EXISTS search_keys (
     rowid INTEGER PRIMARY KEY,  -- the article's rowid, as in articles_fts
     id TEXT NOT NULL,
     story TEXT NOT NULL,        -- story_id, or the article's id when it has none
     outlet TEXT NOT NULL,
     language TEXT NOT NULL,
-    published TEXT
+    published TEXT,
+    facet INTEGER NOT NULL      -- search_facets.id
 );
 CREATE INDEX IF NOT EXISTS search_keys_story ON search_keys(story, outlet, language);
-CREATE TRIGGER IF NOT EXISTS search_keys_insert AFTER INSERT ON articles BEGIN
-    INSERT OR REPLACE INTO search_keys(rowid, id, story, outlet, language, published) VALUES
-    (new.rowid, new.id, CASE WHEN new.story_id = '' THEN new.id ELSE new.story_id END,
-     new.outlet, new.language, new.published);
+CREATE TRIGGER IF NOT EXISTS search_keys_insert AFTER INSERT ON articles BEGIN{_SEARCH_KEYS_ROW}
 END;
 CREATE TRIGGER IF NOT EXISTS search_keys_update
-AFTER UPDATE OF id, story_id, outlet, language, published ON articles BEGIN
-    INSERT OR REPLACE INTO search_keys(rowid, id, story, outlet, language, published) VALUES
-    (new.rowid, new.id, CASE WHEN new.story_id = '' THEN new.id ELSE new.story_id END,
-     new.outlet, new.language, new.published);
+AFTER UPDATE OF id, story_id, outlet, language, published ON articles BEGIN{_SEARCH_KEYS_ROW}
 END;
 CREATE TRIGGER IF NOT EXISTS search_keys_delete AFTER DELETE ON articles BEGIN
     DELETE FROM search_keys WHERE rowid = old.rowid;
@@ -267,6 +290,9 @@ CREATE TABLE IF NOT EXISTS saved_search_cursor (  -- actor watches: statements r
 
 # bm25 weights for (title, body, tr_title, tr_body): a hit in a title counts more.
 _BM25 = "bm25(articles_fts, 4.0, 1.0, 2.0, 0.8)"
+# Matches ranked by bm25 at a time, most recently stored first (SQLiteStore._ranked): a
+# bound on the rows a relevance search scores, whatever the size of the store.
+RANK_WINDOW = 1000
 _ARTICLE_COLUMNS = (
     "id, canonical_url, outlet, edition, language, language_probability, language_source,"
     " declared_language, title, body, authors, published, updated, section, tags, fetched_at,"
@@ -487,6 +513,7 @@ class SQLiteStore(StatementsMixin):
         self._dedup_index: DedupIndex | None = None
         self.analysis = Analysis()
         self._fts_languages: set[str] = set()  # already in fts_languages
+        self._fts_pending: dict[str, bool] | None = None  # article id -> just inserted
         try:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
@@ -519,17 +546,33 @@ class SQLiteStore(StatementsMixin):
 
     def _migrate(self, version: int) -> None:
         """Bring an older store up to date; the articles themselves are never rewritten."""
+        if version < 3:
+            self._rebuild_search_keys()
         if version < 2:
-            with self.transaction():
-                self.db.execute(
-                    "INSERT OR REPLACE INTO search_keys(rowid, id, story, outlet, language,"
-                    " published) SELECT rowid, id, CASE WHEN story_id = '' THEN id"
-                    " ELSE story_id END, outlet, language, published FROM articles"
-                )
             self.rebuild_fts(progress=True)
         self.db.execute(
             "UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),)
         )
+
+    def _rebuild_search_keys(self) -> None:
+        """search_keys in its current shape, filled from the articles (derived data: an
+        interrupted rebuild runs again on the next open, as the schema version is still old)."""
+        for name in ("search_keys_insert", "search_keys_update", "search_keys_delete"):
+            self.db.execute(f"DROP TRIGGER IF EXISTS {name}")
+        self.db.execute("DROP TABLE IF EXISTS search_keys")
+        self.db.executescript(SEARCH_KEYS)
+        with self.transaction():
+            self.db.execute(
+                "INSERT OR IGNORE INTO search_facets(outlet, language, day) SELECT DISTINCT"
+                " outlet, language, coalesce(substr(published, 1, 10), '') FROM articles"
+            )
+            self.db.execute(
+                "INSERT INTO search_keys(rowid, id, story, outlet, language, published, facet)"
+                " SELECT a.rowid, a.id, CASE WHEN a.story_id = '' THEN a.id ELSE a.story_id END,"
+                " a.outlet, a.language, a.published, f.id FROM articles a JOIN search_facets f"
+                " ON f.outlet = a.outlet AND f.language = a.language"
+                " AND f.day = coalesce(substr(a.published, 1, 10), '')"
+            )
 
     # -- plumbing ---------------------------------------------------------------------------
     @contextmanager
@@ -552,12 +595,23 @@ class SQLiteStore(StatementsMixin):
     def upsert(self, articles: Sequence[Article]) -> UpsertReport:
         """Insert or update by canonical URL; the same text under a new URL joins the stored one."""
         report = UpsertReport()
-        with self.transaction():
+        with self.transaction(), self._fts_batch():
             for article in articles:
                 outcome, stored_id = self._upsert_one(article)
                 article.id = stored_id
                 getattr(report, outcome).append(stored_id)
         return report
+
+    @contextmanager
+    def _fts_batch(self) -> Iterator[None]:
+        """Within a write transaction: the full-text rows of the articles written are written
+        together when the block ends (see ``refresh_fts``)."""
+        self._fts_pending = {}
+        try:
+            yield
+            self._flush_fts()
+        finally:
+            self._fts_pending = None
 
     def _upsert_one(self, article: Article) -> tuple[str, str]:
         # 1. the same canonical URL: an update (or nothing new)
@@ -615,7 +669,7 @@ class SQLiteStore(StatementsMixin):
         self._add_urls(article.id, article.urls)
         for translation in article.translations:
             self._write_translation(article.id, translation)
-        self.refresh_fts(article.id)
+        self.refresh_fts(article.id, new=True)
         self._new_version(article.id, article)
 
     @staticmethod
@@ -641,17 +695,44 @@ class SQLiteStore(StatementsMixin):
             [(url, article_id) for url in urls],
         )
 
-    def refresh_fts(self, article_id: str) -> None:
-        """Rewrite the full-text row of one article from its text and its translations."""
-        row = self.db.execute(
-            "SELECT rowid, title, body, language FROM articles WHERE id = ?", (article_id,)
-        ).fetchone()
-        if row is None:
-            return
-        self.db.execute("DELETE FROM articles_fts WHERE rowid = ?", (row["rowid"],))
-        self._write_fts(row["rowid"], row["language"], row["title"], row["body"])
+    def refresh_fts(self, article_id: str, new: bool = False) -> None:
+        """Rewrite the full-text row of one article from its text and its translations
+        (``new``: the article was just inserted, so it has no row to delete).
 
-    def _write_fts(self, rowid: int, language: str, title: str, body: str) -> None:
+        Within ``upsert`` and ``write_batch`` the rows are written once, at the end of the
+        batch (``_fts_batch``): any statement that needs a statement journal (an UPDATE, a
+        DELETE) makes FTS5 flush its pending terms to a new segment, so writing each article's
+        row between such statements wrote one small segment per article and merged them again
+        and again (most of an upsert's time)."""
+        if self._fts_pending is not None:
+            self._fts_pending[article_id] = self._fts_pending.get(article_id, True) and new
+            return
+        self._fts_pending = {article_id: new}
+        try:
+            self._flush_fts()
+        finally:
+            self._fts_pending = None
+
+    def _flush_fts(self) -> None:
+        """Write the full-text rows of the articles in ``_fts_pending``: deletes, then inserts."""
+        pending, self._fts_pending = self._fts_pending or {}, {}
+        rows, stale = [], []
+        for article_id, new in pending.items():
+            row = self.db.execute(
+                "SELECT rowid, title, body, language FROM articles WHERE id = ?", (article_id,)
+            ).fetchone()
+            if row is not None:
+                rows.append(row)
+                if not new:
+                    stale.append((row["rowid"],))
+        self.db.executemany("DELETE FROM articles_fts WHERE rowid = ?", stale)
+        self.db.executemany(
+            "INSERT INTO articles_fts(rowid, title, body, tr_title, tr_body) VALUES (?, ?, ?, ?, ?)",
+            [self._fts_values(row["rowid"], row["language"], row["title"], row["body"])
+             for row in rows],
+        )
+
+    def _fts_values(self, rowid: int, language: str, title: str, body: str) -> tuple[Any, ...]:
         """The full-text row: the text analysed in its language, translations in theirs."""
         translated = self.db.execute(
             "SELECT target, title, body FROM translations"
@@ -659,17 +740,16 @@ class SQLiteStore(StatementsMixin):
             " ORDER BY target",
             (rowid,),
         ).fetchall()
-        analyser = self._analyser(language)
         tr_titles, tr_bodies = [], []
         for t in translated:
-            other = self._analyser(t["target"])
-            tr_titles.append(other.analyse(t["title"]))
-            tr_bodies.append(other.analyse(t["body"]))
-        self.db.execute(
-            "INSERT INTO articles_fts(rowid, title, body, tr_title, tr_body) VALUES (?, ?, ?, ?, ?)",
-            (rowid, analyser.analyse(title), analyser.analyse(body), " ".join(tr_titles),
-             "\n".join(tr_bodies)),
-        )
+            tr_titles.append(self._indexed_text(t["target"], t["title"]))
+            tr_bodies.append(self._indexed_text(t["target"], t["body"]))
+        return (rowid, self._indexed_text(language, title), self._indexed_text(language, body),
+                " ".join(tr_titles), "\n".join(tr_bodies))
+
+    def _indexed_text(self, language: str, text: str) -> str:
+        """What the full-text index holds for a text: its terms (``search.analysis``)."""
+        return self._analyser(language).analyse(text)
 
     def _analyser(self, language: str) -> Analyzer:
         """The analyser of a language, which is then recorded as present in the index."""
@@ -699,8 +779,12 @@ class SQLiteStore(StatementsMixin):
                 ).fetchall()
                 if not rows:
                     break
-                for row in rows:
-                    self._write_fts(row["rowid"], row["language"], row["title"], row["body"])
+                self.db.executemany(
+                    "INSERT INTO articles_fts(rowid, title, body, tr_title, tr_body)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    [self._fts_values(row["rowid"], row["language"], row["title"], row["body"])
+                     for row in rows],
+                )
                 done += len(rows)
                 last = rows[-1]["rowid"]
                 if progress:
@@ -810,7 +894,7 @@ class SQLiteStore(StatementsMixin):
         """Upsert articles and record fetch-log entries in one transaction; each article's
         outcome ("inserted", "updated", "unchanged", "duplicates"), in order."""
         outcomes = []
-        with self.transaction():
+        with self.transaction(), self._fts_batch():
             for article in articles:
                 outcome, article.id = self._upsert_one(article)
                 outcomes.append(outcome)
@@ -850,68 +934,104 @@ class SQLiteStore(StatementsMixin):
         languages = [row[0] for row in self.db.execute("SELECT language FROM fts_languages")]
         match = to_fts5(parsed, lambda term: self._forms(term, languages or [""]))
         where, params = self._filters(request)
-        order = {
-            "relevance": "rank, rowid",
-            "newest": "published DESC, rank, rowid",
-            "oldest": "published ASC, rank, rowid",
-        }[request.sort]
         base = (
             "FROM articles_fts JOIN search_keys k ON k.rowid = articles_fts.rowid"
             f" WHERE articles_fts MATCH ? AND {where}"
         )
+        args = (match, *params)
+        offset = int(request.search_after[0]) if request.search_after else request.offset
+        try:
+            window = None
+            if request.sort == "relevance":
+                window = self._window(base, args)
+                page = self._ranked(base, args, window, offset, request.limit + 1,
+                                    request.collapse)
+            else:
+                page = self._by_date(base, args, request, offset)
+            if window is not None and len(window) < RANK_WINDOW:  # every match: no new pass
+                total, exact = capped_total(
+                    len({row["story"] for row in window}) if request.collapse else len(window)
+                )
+                facets = self._facets_of(window) if request.facets else {}
+            else:
+                total, exact = self._count(base, args, request.collapse)
+                facets = self._facets(base, args) if request.facets else {}
+        except sqlite3.OperationalError as exc:
+            raise QueryError(f"cannot run this query: {exc}") from None
+        more = len(page) > request.limit
+        marks = _MarksByLanguage(self, parsed)
+        hits = [self._hit(row, marks) for row in page[: request.limit]]
+        return SearchResult(
+            total=total, total_exact=exact, hits=hits, facets=facets,
+            next_cursor=[offset + len(hits)] if more and hits else None,
+        )
+
+    def _count(self, base: str, args: Sequence[Any], collapse: bool) -> tuple[int, bool]:
+        """Matching stories (or articles), counted exactly up to TOTAL_CAP: counting stops
+        there, so a word found in most of a large store does not cost a pass over every match."""
+        counted = "DISTINCT k.story" if collapse else "1"
+        n = self.db.execute(
+            f"SELECT count(*) FROM (SELECT {counted} {base} LIMIT ?)",
+            (*args, interface.TOTAL_CAP + 1),
+        ).fetchone()[0]
+        return capped_total(n)
+
+    def _window(self, base: str, args: Sequence[Any], before: int | None = None
+                ) -> list[sqlite3.Row]:
+        """The RANK_WINDOW most recently stored matches (stored before ``before``), by bm25."""
+        older = "" if before is None else " AND articles_fts.rowid < ?"
+        return self.db.execute(
+            "SELECT rowid, id, story, facet, rank FROM (SELECT k.rowid AS rowid, k.id AS id,"
+            f" k.story AS story, k.facet AS facet, {_BM25} AS rank {base}{older}"
+            " ORDER BY articles_fts.rowid DESC LIMIT ?) ORDER BY rank, rowid",
+            (*args, *(() if before is None else (before,)), RANK_WINDOW),
+        ).fetchall()
+
+    def _ranked(self, base: str, args: Sequence[Any], window: list[sqlite3.Row], offset: int,
+                count: int, collapse: bool) -> list[sqlite3.Row]:
+        """A page by relevance: ``count`` hits from ``offset`` (one per story when collapsed).
+
+        bm25() costs a few microseconds per row and FTS5 has no top-k pruning, so ranking every
+        match of a common word (most of a large store) was most of a search's time. The matches
+        are ranked in windows instead, most recently stored first: the newest RANK_WINDOW
+        matches by bm25 (``window``), then (for deeper pages) the RANK_WINDOW before them, and
+        so on. Scores are the usual bm25 over the whole index; a hit in an older window ranks
+        after every hit of a newer one. A query with fewer matches than the window is ranked
+        exactly, and its count and facets come from the window too (one pass over the index).
+        """
+        wanted = offset + count
+        page: list[sqlite3.Row] = []
+        stories: set[str] = set()
+        while True:
+            for row in window:
+                if collapse:
+                    if row["story"] in stories:
+                        continue
+                    stories.add(row["story"])
+                page.append(row)
+                if len(page) >= wanted:
+                    return page[offset:wanted]
+            if len(window) < RANK_WINDOW:
+                return page[offset:wanted]
+            window = self._window(base, args, before=min(row["rowid"] for row in window))
+
+    def _by_date(self, base: str, args: Sequence[Any], request: SearchRequest,
+                 offset: int) -> list[sqlite3.Row]:
+        """A page sorted by date (ties by relevance); collapsed: each story's newest member."""
+        order = {"newest": "published DESC", "oldest": "published ASC"}[request.sort]
         matches = (
             f"SELECT k.rowid AS rowid, k.id AS id, k.published AS published, {_BM25} AS rank,"
             f" k.story AS story {base}"
         )
         if request.collapse:
-            # one row per story: its best-ranked matching member
             matches = (
                 "SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY story ORDER BY rank)"
                 f" AS member_rank FROM ({matches})) WHERE member_rank = 1"
             )
-        counted = "count(DISTINCT k.story)" if request.collapse else "count(*)"
-        offset = int(request.search_after[0]) if request.search_after else request.offset
-        try:
-            total = self.db.execute(f"SELECT {counted} {base}", (match, *params)).fetchone()[0]
-            if request.collapse and request.sort == "relevance":
-                page = self._best_stories(base, (match, *params), offset, request.limit, total)
-            else:
-                page = self.db.execute(
-                    f"SELECT rowid, id, rank FROM ({matches}) ORDER BY {order} LIMIT ? OFFSET ?",
-                    (match, *params, request.limit, offset),
-                ).fetchall()
-            facets = self._facets(base, (match, *params)) if request.facets else {}
-        except sqlite3.OperationalError as exc:
-            raise QueryError(f"cannot run this query: {exc}") from None
-        marks = _MarksByLanguage(self, parsed)
-        hits = [self._hit(row, marks) for row in page]
-        more = offset + len(hits) < total
-        return SearchResult(
-            total=total, hits=hits, facets=facets,
-            next_cursor=[offset + len(hits)] if more and hits else None,
-        )
-
-    def _best_stories(
-        self, base: str, params: Sequence[Any], offset: int, limit: int, total: int
-    ) -> list[sqlite3.Row]:
-        """The best-ranked member of each story, best first: a page of a collapsed search.
-
-        Reads the best-ranked matches until the page has enough stories (a top-N sort), rather
-        than ranking every story's members (a sort of every match by story: most of the time
-        of a collapsed search at 100,000 articles)."""
-        wanted = offset + limit
-        count = wanted * 4 + 16
-        while True:
-            rows = self.db.execute(
-                f"SELECT k.rowid AS rowid, k.id AS id, k.story AS story, {_BM25} AS rank {base}"
-                " ORDER BY rank, k.rowid LIMIT ?", (*params, count),
-            ).fetchall()
-            best: dict[str, sqlite3.Row] = {}
-            for row in rows:
-                best.setdefault(row["story"], row)
-            if len(best) >= min(wanted, total) or len(rows) < count:
-                return list(best.values())[offset:wanted]
-            count *= 4
+        return self.db.execute(
+            f"SELECT rowid, id, rank FROM ({matches}) ORDER BY {order}, rank, rowid"
+            " LIMIT ? OFFSET ?", (*args, request.limit + 1, offset),
+        ).fetchall()
 
     def _forms(self, term: Term, languages: Sequence[str]) -> list[str]:
         """The FTS5 strings of one query term: its analysed form in each indexed language."""
@@ -1008,17 +1128,30 @@ class SQLiteStore(StatementsMixin):
         }
 
     def _facets(self, base: str, params: Sequence[Any]) -> dict[str, dict[str, int]]:
-        """Counts per article (not per story) over everything that matches: one pass."""
-        rows = self.db.execute(
-            "SELECT k.outlet, k.language, substr(k.published, 1, 10), count(*)"
-            f" {base} GROUP BY 1, 2, 3", params,
+        """Counts per article (not per story) over everything that matches: one pass, grouped
+        on each article's facet number (search_keys.facet), then named."""
+        counts = self.db.execute(
+            f"SELECT k.facet, count(*) {base} GROUP BY k.facet", params,
         ).fetchall()
+        return self._named_facets(dict(counts))
+
+    def _facets_of(self, rows: Sequence[sqlite3.Row]) -> dict[str, dict[str, int]]:
+        """The facets of matches already read (every match of the query)."""
+        return self._named_facets(Counter(row["facet"] for row in rows))
+
+    def _named_facets(self, counts: dict[int, int]) -> dict[str, dict[str, int]]:
         facets: dict[str, dict[str, int]] = {"outlet": {}, "language": {}, "day": {}}
-        for row in rows:
-            for name, key in zip(("outlet", "language", "day"), row[:3]):
-                key = key or "unknown"
-                facets[name][key] = facets[name].get(key, 0) + row[3]
-        return {name: dict(sorted(counts.items())) for name, counts in facets.items()}
+        numbers = list(counts)
+        for first in range(0, len(numbers), 500):  # within SQLite's limit on parameters
+            chunk = numbers[first:first + 500]
+            for row in self.db.execute(
+                "SELECT id, outlet, language, day FROM search_facets"
+                f" WHERE id IN ({', '.join('?' * len(chunk))})", chunk,
+            ):
+                for name, key in zip(("outlet", "language", "day"), row[1:]):
+                    key = key or "unknown"
+                    facets[name][key] = facets[name].get(key, 0) + counts[row[0]]
+        return {name: dict(sorted(values.items())) for name, values in facets.items()}
 
     # -- statistics -------------------------------------------------------------------------
     def stats(self) -> dict[str, Any]:

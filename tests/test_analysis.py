@@ -130,3 +130,27 @@ def test_a_store_from_a_newer_newsmon_is_a_clear_error(tmp_path: Path):
     db.close()
     with pytest.raises(ConfigError, match="newer newsmon"):
         SQLiteStore(path)
+
+
+def test_a_version_2_store_gets_facet_numbers_on_first_open(tmp_path: Path):
+    path = tmp_path / "v2.sqlite3"
+    store = SQLiteStore(path)
+    (inserted,) = store.upsert([ru("https://k.example/v2", "Запись", "Видео пыток.")]).inserted
+    store.close()
+    db = sqlite3.connect(path)
+    db.executescript(  # search_keys as schema 2 had it: no facet column, no search_facets
+        "DROP TRIGGER search_keys_insert; DROP TRIGGER search_keys_update;"
+        " DROP TRIGGER search_keys_delete; DROP TABLE search_keys; DROP TABLE search_facets;"
+        " CREATE TABLE search_keys (rowid INTEGER PRIMARY KEY, id TEXT NOT NULL,"
+        " story TEXT NOT NULL, outlet TEXT NOT NULL, language TEXT NOT NULL, published TEXT);"
+        " INSERT INTO search_keys SELECT rowid, id, id, outlet, language, published FROM articles;"
+        " UPDATE meta SET value = '2' WHERE key = 'schema_version';"
+    )
+    db.close()
+    store = SQLiteStore(path)
+    result = store.search(SearchRequest("пытки", facets=True))
+    assert [h.id for h in result.hits] == [inserted]
+    assert result.facets["outlet"] == {"kolokol": 1}
+    store.upsert([ru("https://k.example/v2b", "Другая", "Снова пытки.")])  # the new triggers
+    assert store.search(SearchRequest("пытки", facets=True)).facets["outlet"] == {"kolokol": 2}
+    store.close()

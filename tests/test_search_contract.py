@@ -298,6 +298,23 @@ def test_offset_pages_match_the_full_list(backend):
     assert beyond.hits == [] and beyond.next_cursor is None and beyond.total == 7
 
 
+@pytest.mark.parametrize("collapse", [False, True])
+def test_a_total_past_the_cap_says_at_least_and_paging_goes_on(backend, monkeypatch, collapse):
+    monkeypatch.setattr("search.base.TOTAL_CAP", 3)  # 7 articles, 4 stories match "Saratov"
+    first = backend.search(SearchRequest("Saratov", collapse=collapse, limit=2))
+    assert (first.total, first.total_exact) == (3, False)
+    seen, cursor = [], None
+    while True:
+        page = backend.search(SearchRequest("Saratov", collapse=collapse, limit=2, search_after=cursor))
+        seen.extend(hit.id for hit in page.hits)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert len(seen) == len(set(seen)) == (4 if collapse else 7)
+    at_cap = backend.search(SearchRequest("Saratov", collapse=collapse, outlets=["fjordposten"]))
+    assert (at_cap.total, at_cap.total_exact) == (3, True)  # N1, N2, N3: three stories too
+
+
 # -- facets and the day histogram ---------------------------------------------------------
 def test_facets_count_matching_articles_per_outlet_language_and_day(backend):
     result = backend.search(SearchRequest("Saratov", facets=True, limit=1))

@@ -86,3 +86,31 @@ def test_collapsed_pages_hold_every_story_once_however_large_the_stories(store: 
     assert sorted(h.story_id for h in first.hits + second.hits) == [
         "story-0", "story-1", "story-2"
     ]
+
+
+def test_collapsed_pages_span_rank_windows(store: SQLiteStore, monkeypatch):
+    monkeypatch.setattr("search.store.RANK_WINDOW", 4)  # 90 matches: many windows
+    test_collapsed_pages_hold_every_story_once_however_large_the_stories(store)
+
+
+def test_relevance_ranks_the_newest_matches_window_by_window(store: SQLiteStore, monkeypatch):
+    """A store with more matches than RANK_WINDOW ranks its most recently stored matches
+    first (bm25 within each window); with fewer, the best match comes first wherever it is."""
+    old = Article(canonical_url="https://k.example/title", outlet="kolokol", language="ru",
+                  title="Пытки, пытки и пытки", body="Колония.")
+    newer = [article(f"https://k.example/body/{n}", body=f"{BODY} {n}") for n in range(3)]
+    store.upsert([old])
+    store.upsert(newer)
+
+    def ranked(limit: int = 10, cursor: list | None = None) -> list[str]:
+        return [h.id for h in store.search(SearchRequest(
+            "пытки", collapse=False, limit=limit, search_after=cursor)).hits]
+
+    assert ranked()[0] == old.id
+    monkeypatch.setattr("search.store.RANK_WINDOW", 2)
+    order = ranked()
+    assert sorted(order[:2]) == sorted([newer[1].id, newer[2].id])  # the newest window
+    assert order[2:] == [old.id, newer[0].id]  # the next one, by bm25 within it
+    first = store.search(SearchRequest("пытки", collapse=False, limit=3))
+    rest = ranked(3, first.next_cursor)
+    assert [h.id for h in first.hits] + rest == order

@@ -67,7 +67,8 @@ def search(args: argparse.Namespace, ctx: Context) -> int:
         return 0
     unit = "articles" if args.all else "stories"
     first = request.offset + 1 if result.hits else 0
-    print(f"{result.total} {unit} match; showing {first}-{request.offset + len(result.hits)}", file=out)
+    counted = f"{result.total}" if result.total_exact else f"{result.total}+"
+    print(f"{counted} {unit} match; showing {first}-{request.offset + len(result.hits)}", file=out)
     color = out.isatty() if hasattr(out, "isatty") else False
     for number, hit in enumerate(result.hits, start=request.offset + 1):
         print("\n".join(hit_lines(number, hit, color=color)), file=out)

@@ -55,7 +55,7 @@ def export(args: argparse.Namespace, ctx: Context) -> int:
             result = ctx.store.search(SearchRequest(args.query, limit=500, offset=offset, collapse=False))
             ids.extend(h.id for h in result.hits if h.id not in ids)
             offset += len(result.hits)
-            if not result.hits or offset >= result.total:
+            if not result.hits or result.next_cursor is None:
                 break
     if not ids:
         raise NewsmonError("no articles chosen: give ids or --query")

@@ -34,7 +34,8 @@ class SearchQuery:
 @dataclass
 class SearchPage:
     query: SearchQuery
-    total: int  # stories (or articles with all=true) that match
+    total: int  # stories (or articles with all=true) that match, counted up to a cap
+    total_exact: bool  # false: at least `total` match (counting stops at 1,000)
     unit: str  # "stories" or "articles"
     page: int
     pages: int

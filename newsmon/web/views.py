@@ -100,6 +100,7 @@ def search_view(ctx: Context, params: SearchParams) -> dict[str, Any]:
         "params": params,
         "empty": False,
         "total": result.total,
+        "total_exact": result.total_exact,
         "unit": "articles" if params.all else "stories",
         "hits": result.hits,
         "facets": facets,
@@ -117,7 +118,7 @@ def search_json(view: dict[str, Any]) -> dict[str, Any]:
         raise QueryError("the query is empty: give at least one word")
     return {
         "query": dataclasses.asdict(view["params"]),
-        "total": view["total"], "unit": view["unit"],
+        "total": view["total"], "total_exact": view["total_exact"], "unit": view["unit"],
         "page": view["page"], "pages": view["pages"],
         "hits": [hit_record(h) for h in view["hits"]],
         "facets": {**view["facets"], "day": view["days"]},
