@@ -64,21 +64,66 @@ def crawl(urls: list[str], workdir: Path, env_extra: dict[str, str]) -> tuple[di
     env = {**os.environ, "NEWSMON_DB": str(workdir / "bench.sqlite3"), "NEWSMON_OUTLETS": str(outlets),
            "NEWSMON_DATA_DIR": str(workdir / "data"), **env_extra}
     started = time.perf_counter()
-    result = subprocess.run(
+    process = subprocess.Popen(
         [sys.executable, "-m", "newsmon.cli", "crawl", *ids, "--json", "--progress", "0",
          "-s", "AUTOTHROTTLE_ENABLED=False"],
-        capture_output=True, text=True, env=env, cwd=workdir, check=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=workdir,
     )
+    tree = TreeCPU(process.pid)
+    with ThreadPoolExecutor(2) as readers:  # drain both pipes while sampling the tree's CPU
+        out, err = readers.submit(process.stdout.read), readers.submit(process.stderr.read)
+        while process.poll() is None:
+            tree.sample()
+            time.sleep(0.2)
+        stdout, stderr = out.result(), err.result()
+    if process.returncode != 0:
+        sys.exit(f"the crawl failed (exit {process.returncode}):\n{stderr[-3000:]}")
     elapsed = time.perf_counter() - started
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    per_outlet = json.loads(result.stdout)
+    per_outlet = json.loads(stdout)
     stats: dict = {}
     for outlet_stats in per_outlet.values():
         for key, value in outlet_stats.items():
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 stats[key] = stats.get(key, 0) + value
     stats["elapsed_time_seconds"] = max(float(s.get("elapsed_time_seconds", 0)) for s in per_outlet.values())
-    return stats, elapsed, usage.ru_maxrss, usage.ru_utime + usage.ru_stime
+    # the worker pool's processes are the fork server's children, not the crawl's: rusage of
+    # the crawl's children misses them, so the tree's CPU comes from /proc samples
+    return stats, elapsed, usage.ru_maxrss, max(tree.seconds(), usage.ru_utime + usage.ru_stime)
+
+
+class TreeCPU:
+    """CPU seconds of a process and all its descendants, from /proc, sampled while it runs."""
+
+    def __init__(self, root: int) -> None:
+        self.root = root
+        self.last: dict[int, float] = {}  # pid -> latest user+system seconds seen
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    def sample(self) -> None:
+        parents: dict[int, int] = {}
+        times: dict[int, float] = {}
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:  # the process ended between listing and reading
+                continue
+            parents[int(entry.name)] = int(fields[1])
+            times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / self.tick
+        tree, grew = {self.root}, True
+        while grew:
+            found = {pid for pid, parent in parents.items() if parent in tree} - tree
+            tree |= found
+            grew = bool(found)
+        for pid in tree & times.keys():
+            self.last[pid] = max(self.last.get(pid, 0.0), times[pid])
+
+    def seconds(self) -> float:
+        return sum(self.last.values())
+
+
 
 
 def archive_overhead(url: str, workdir: Path, translate: bool, rounds: int = 2) -> dict[str, float]:
@@ -141,12 +186,16 @@ def main() -> None:
                         help="keep the translation stage on (default: off, it has its own benchmark)")
     parser.add_argument("--archive", action="store_true",
                         help="also measure WARC archiving overhead and ingest-warc throughput")
+    parser.add_argument("--off", nargs="*", default=[], choices=["dedup", "statements", "archive"],
+                        help="stages to switch off, to see what each costs")
     args = parser.parse_args()
     archive: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="newsmon-bench-") as tmp:
         workdir = Path(tmp)
         config = workdir / "newsmon.toml"
-        config.write_text(f"[translate]\nenabled = {str(args.translate).lower()}\n", encoding="utf-8")
+        config.write_text(f"[translate]\nenabled = {str(args.translate).lower()}\n"
+                          + "".join(f"[{stage}]\nenabled = false\n" for stage in args.off),
+                          encoding="utf-8")
         env_extra = {"NEWSMON_CONFIG": str(config)}
         servers = [start_server(args.articles // args.outlets) for _ in range(args.outlets)]
         try:

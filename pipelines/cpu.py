@@ -23,7 +23,8 @@ from crawler import shared
 from crawler.items import Article, PageItem
 
 # the fork server imports these once; ``pipelines.cpu_guard`` makes it exit with its parent
-PRELOAD = ["pipelines.cpu_guard", "pipelines.normalize.page", "pipelines.language.detect"]
+PRELOAD = ["pipelines.cpu_guard", "pipelines.normalize.page", "pipelines.language.detect",
+           "pipelines.statements.engine"]
 
 
 def pool_size(workers: int) -> int:
@@ -91,3 +92,18 @@ def detect_language(article: Article, seed: int, min_chars: int, min_probability
         detector = _detectors[key] = LanguageDetector(seed=seed, min_chars=min_chars,
                                                       min_probability=min_probability)
     return apply_language(article, detector, article.language)
+
+
+_statement_engines: dict[str, Any] = {}
+
+
+def find_statements(article: Article, options: Any) -> list[Any]:
+    """The statements an article reports (``StatementEngine.analyze``), with the engine (actors
+    and their mention index) built once per worker for these options."""
+    from pipelines.statements.engine import StatementEngine
+
+    key = repr(options)
+    engine = _statement_engines.get(key)
+    if engine is None:
+        engine = _statement_engines[key] = StatementEngine.from_options(options)
+    return engine.analyze(article)

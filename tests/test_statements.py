@@ -241,7 +241,7 @@ def test_pipeline_files_statements_of_stored_articles(tmp_path):
         assert asyncio.run(pipeline.process_item(_en_article("https://en.example/c"))) is not None
         assert crawler.stats.get_value("newsmon/statements/failed") == 1
     finally:
-        pipeline.store = None
+        pipeline.close_spider()
     store = SQLiteStore(path)
     assert len(store.statements_for_actor("peskov")) == 1
     store.close()

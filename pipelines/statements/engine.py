@@ -71,9 +71,11 @@ class StatementEngine:
         return sorted({m.actor for m in self.index.find(text, language)})
 
     # -- filing in the store ------------------------------------------------------------------
-    def store_article(self, store, article: Article) -> int:
-        """Replace the statements an article reports; returns how many it has."""
-        found = self.analyze(article)
+    def store_article(self, store, article: Article, found: list[Found] | None = None) -> int:
+        """Replace the statements an article reports; returns how many it has. ``found``: what
+        ``analyze`` gave for it elsewhere (the crawl runs that part in its worker processes)."""
+        if found is None:
+            found = self.analyze(article)
         reports = []  # an earlier version of this article's reports matches itself: ids stay
         for f in found:
             pivot_text = f.text if article.language == self.pivot else (f.translation or f.text)

@@ -17,6 +17,7 @@ from scrapy.statscollectors import StatsCollector
 
 from crawler import shared
 from crawler.items import Article
+from pipelines import cpu
 from pipelines.statements.engine import StatementEngine, StatementOptions
 from search.store import SQLiteStore
 
@@ -24,10 +25,13 @@ logger = logging.getLogger(__name__)
 
 
 class StatementsPipeline:
-    def __init__(self, store_path: str, options: StatementOptions, stats: StatsCollector) -> None:
+    def __init__(self, store_path: str, options: StatementOptions, stats: StatsCollector,
+                 workers: int = 0) -> None:
         self.store_path = store_path
         self.options = options
         self.stats = stats
+        self.workers = workers
+        self._pool: Any = None
         self.store: SQLiteStore | None = None
         self.engine: StatementEngine | None = None
         self._thread: Any = None
@@ -45,7 +49,7 @@ class StatementsPipeline:
             fuzzy_threshold=s.getfloat("NEWSMON_STATEMENTS_FUZZY_THRESHOLD"),
             pivot=s.get("NEWSMON_STATEMENTS_PIVOT"),
         )
-        return cls(path, options, crawler.stats)
+        return cls(path, options, crawler.stats, s.getint("NEWSMON_CPU_WORKERS"))
 
     @property
     def _key(self) -> tuple:
@@ -64,8 +68,12 @@ class StatementsPipeline:
     def open_spider(self, spider=None) -> None:
         # one engine, connection and thread per process, shared by every outlet's spider
         self.engine, self.store, self._thread = shared.acquire(self._key, self._open)
+        self._pool = cpu.acquire_pool(self.workers)  # finding statements: CPU, in the workers
 
     def close_spider(self, spider=None) -> None:
+        if self._pool is not None:
+            self._pool = None
+            cpu.release_pool(self.workers)
         if self.store is not None:
             shared.release(self._key, self._close)
             self.store = None
@@ -76,7 +84,9 @@ class StatementsPipeline:
         if self.engine is None or self.store is None:
             raise RuntimeError("open_spider was not called")
         try:
-            count = await shared.in_thread(self._thread, self.engine.store_article, self.store, item)
+            found = await cpu.run(self._pool, cpu.find_statements, item, self.options)
+            count = await shared.in_thread(self._thread, self.engine.store_article, self.store,
+                                           item, found)
         except Exception:  # the article is stored; its statements can be rebuilt later
             logger.exception("statement extraction failed for %s (`newsmon statements rebuild`"
                              " retries)", item.canonical_url)
