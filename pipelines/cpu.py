@@ -24,7 +24,7 @@ from crawler.items import Article, PageItem
 
 # the fork server imports these once; ``pipelines.cpu_guard`` makes it exit with its parent
 PRELOAD = ["pipelines.cpu_guard", "pipelines.normalize.page", "pipelines.language.detect",
-           "pipelines.statements.engine"]
+           "pipelines.statements.engine", "pipelines.dedup.engine"]
 
 
 def pool_size(workers: int) -> int:
@@ -107,3 +107,21 @@ def find_statements(article: Article, options: Any) -> list[Any]:
     if engine is None:
         engine = _statement_engines[key] = StatementEngine.from_options(options)
     return engine.analyze(article)
+
+
+_dedup_helpers: dict[str, tuple[Any, Any]] = {}
+
+
+def dedup_features(article: Article, options: Any) -> Any:
+    """An article's story-matching features (shingles, signals, name keys: the CPU part of
+    ``Deduplicator.assign``), with the name normalizer and organisation finder built once per
+    worker for these options."""
+    from pipelines.dedup.actors import organisation_finder
+    from pipelines.dedup.features import article_features
+    from pipelines.names import NameNormalizer
+
+    key = repr(options)
+    helpers = _dedup_helpers.get(key)
+    if helpers is None:
+        helpers = _dedup_helpers[key] = (NameNormalizer(), organisation_finder(options.actor_dirs))
+    return article_features(article, options, *helpers)

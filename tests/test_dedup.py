@@ -361,7 +361,7 @@ def test_pipeline_sets_story_ids_counts_outcomes_and_survives_failures(tmp_path,
         third = asyncio.run(pipeline.process_item(article(sources["e09-hunger-strike/ru"])))
         assert third.story_id == "" and crawler.stats.get_value("newsmon/dedup/failed") == 1
     finally:
-        pipeline.store = None
+        pipeline.close_spider()
 
 
 # -- end to end ----------------------------------------------------------------------------------

@@ -134,9 +134,11 @@ class Deduplicator:
     def features(self, article: Article) -> Features:
         return article_features(article, self.options, self.names, self.organisations)
 
-    def assign(self, article: Article) -> Assignment:
-        """Give ``article`` its story id (also sets ``article.story_id``) and index it."""
-        features = self.features(article)
+    def assign(self, article: Article, features: Features | None = None) -> Assignment:
+        """Give ``article`` its story id (also sets ``article.story_id``) and index it.
+        ``features``: computed elsewhere (a crawl computes them in its worker processes)."""
+        if features is None:
+            features = self.features(article)
         with self.store.transaction():
             assignment = self._assign(article, features, touch_articles=True)
         article.story_id = assignment.story_id

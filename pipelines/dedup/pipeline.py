@@ -17,6 +17,7 @@ from scrapy.statscollectors import StatsCollector
 
 from crawler import shared
 from crawler.items import Article
+from pipelines import cpu
 from pipelines.dedup import Deduplicator, DedupOptions
 from search.store import SQLiteStore
 
@@ -24,10 +25,13 @@ logger = logging.getLogger(__name__)
 
 
 class DedupPipeline:
-    def __init__(self, store_path: str, options: DedupOptions, stats: StatsCollector) -> None:
+    def __init__(self, store_path: str, options: DedupOptions, stats: StatsCollector,
+                 workers: int = 0) -> None:
         self.store_path = store_path
         self.options = options
         self.stats = stats
+        self.workers = workers
+        self._pool: Any = None
         self.store: SQLiteStore | None = None
         self.dedup: Deduplicator | None = None
         self._thread: Any = None
@@ -40,7 +44,8 @@ class DedupPipeline:
         path = settings.get("NEWSMON_STORE_PATH")
         if not path:
             raise NotConfigured("NEWSMON_STORE_PATH is not set")
-        return cls(path, DedupOptions.from_settings(settings), crawler.stats)
+        return cls(path, DedupOptions.from_settings(settings), crawler.stats,
+                   settings.getint("NEWSMON_CPU_WORKERS"))
 
     def _open(self) -> tuple[SQLiteStore, Deduplicator, Any]:
         store = SQLiteStore(self.store_path)
@@ -60,6 +65,7 @@ class DedupPipeline:
     def open_spider(self, spider=None) -> None:
         # one story index per process, shared by every outlet's spider (crawler.shared)
         self.store, self.dedup, self._thread = shared.acquire(self._key, self._open)
+        self._pool = cpu.acquire_pool(self.workers)  # features (shingles, signals): CPU, in the workers
         missing = self.store.unclustered_count()
         if missing:
             self.stats.set_value("newsmon/dedup/unindexed_at_start", missing)
@@ -80,10 +86,13 @@ class DedupPipeline:
                 for name in ("merged", "split", "moved"):
                     if getattr(report, name):
                         self.stats.set_value(f"newsmon/dedup/settle_{name}", getattr(report, name))
-        except sqlite3.OperationalError as exc:  # a full or read-only disk: the next crawl settles
+        except sqlite3.Error as exc:  # a full or read-only disk, a lost connection: the next crawl settles
             self.stats.inc_value("newsmon/dedup/settle_failed")
             logger.error("stories were not settled at the end of the crawl: %s", exc)
         finally:
+            if self._pool is not None:
+                self._pool = None
+                cpu.release_pool(self.workers)
             shared.release(self._key, self._close)
             self.store = None
 
@@ -93,7 +102,8 @@ class DedupPipeline:
         if self.dedup is None:
             raise RuntimeError("open_spider was not called")
         try:
-            assignment = await shared.in_thread(self._thread, self.dedup.assign, item)
+            features = await cpu.run(self._pool, cpu.dedup_features, item, self.options)
+            assignment = await shared.in_thread(self._thread, self.dedup.assign, item, features)
         except Exception:  # the article matters more than its story: store it unclustered
             logger.exception("story assignment failed for %s; stored without a story"
                              " (`newsmon dedup update` retries)", item.canonical_url)
