@@ -21,6 +21,9 @@ from crawler.items import Article
 from crawler.writer import StoreWriter
 from search.store import SQLiteStore
 
+FETCHED_AT_META = "newsmon_fetched_at"  # when the response arrived (UTC, as stored)
+_TIME = "%Y-%m-%dT%H:%M:%SZ"
+
 
 class Skipped(IgnoreRequest):
     """A request newsmon skips on purpose (already fetched, not modified): not a failure."""
@@ -35,7 +38,10 @@ class IncrementalMiddleware:
 
     The fetch log in the store says which URLs were fetched and what came of them. It is
     written when an item has gone through every pipeline (``item_scraped``) or was dropped
-    (``item_dropped``), so a crawl killed halfway re-fetches what it had not stored yet.
+    (``item_dropped``), so a crawl killed halfway re-fetches what it had not stored yet. It
+    records when the response arrived, not when the pipelines finished: an article is stored
+    (``first_seen``) after its fetch, and a re-check schedule counted from ``first_seen`` must
+    not see that same fetch as a later one.
     With ``crawl.recheck_after_hours`` > 0, a known URL older than that is fetched again
     with ``If-None-Match``/``If-Modified-Since``; a 304 costs no body and stores nothing.
     """
@@ -74,7 +80,7 @@ class IncrementalMiddleware:
             return
         if seen["outcome"].startswith("error"):
             return  # a transient failure last time: try again
-        fetched_at = datetime.fromisoformat(seen["fetched_at"].replace("Z", "+00:00"))
+        fetched_at = datetime.fromisoformat(seen["fetched_at"])
         scheduled = request.meta.get("newsmon_recheck", False)  # crawler.rechecks chose it
         if not scheduled and (self.recheck_after is None or _utc_now() - fetched_at < self.recheck_after):
             self.stats.inc_value("newsmon/incremental/skipped_known")
@@ -86,6 +92,8 @@ class IncrementalMiddleware:
             request.headers.setdefault(b"If-Modified-Since", seen["last_modified"].encode("latin-1"))
 
     def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Response:
+        if request.meta.get("newsmon_kind") == "article":
+            request.meta[FETCHED_AT_META] = _utc_now().strftime(_TIME)
         if request.meta.get("newsmon_kind") == "article" and response.status == 304:
             self.stats.inc_value("newsmon/incremental/not_modified")
             self._record(request, request.url, response, "not-modified")
@@ -111,7 +119,7 @@ class IncrementalMiddleware:
                 article_id: str = "") -> None:
         entry = {
             "outlet": request.meta.get("newsmon_outlet", ""),
-            "fetched_at": _utc_now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "fetched_at": request.meta.get(FETCHED_AT_META) or _utc_now().strftime(_TIME),
             "status": response.status,
             "outcome": outcome,
             "etag": (response.headers.get(b"ETag") or b"").decode("latin-1"),
