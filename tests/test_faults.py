@@ -1,9 +1,10 @@
 """HTTP faults: what a crawl does when the network or the server fails it.
 
 The faults served by the mock site (timeouts, resets mid-body, 429 with Retry-After, 5xx
-bursts, a server that never answers) are crawled once with the hostile corpus, in
-``tests/test_hostile_input.py``; here: the crawl where nothing at all could be fetched, and
-the pieces the fault handling is made of.
+bursts, a server that never answers) are crawled in a crawl of their own beside the hostile
+corpus, in ``tests/test_hostile_input.py`` (the corpus's heavy parsing would time them out);
+here: the crawl where nothing at all could be fetched, and the pieces the fault handling is
+made of.
 """
 
 from __future__ import annotations
