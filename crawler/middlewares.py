@@ -185,3 +185,26 @@ class RetryAfterMiddleware(RetryMiddleware):
             stats.inc_value("newsmon/retry_after/waited")
             await maybe_deferred_to_future(task.deferLater(reactor, wait, lambda: None))
         return super().process_response(request, response)
+
+
+class RedirectLoopMiddleware:
+    """Stop a redirect chain at the first URL it comes back to.
+
+    The duplicate filter ends a loop for ordinary requests, but not for those that bypass it
+    (``dont_filter``: a retry after a timeout, a re-check), whose loops ran to
+    ``REDIRECT_MAX_TIMES`` (20 fetches of one page). Counted as ``errors/<kind>/redirect_loop``.
+    """
+
+    def __init__(self, stats: StatsCollector) -> None:
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RedirectLoopMiddleware:
+        return cls(crawler.stats)
+
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        if request.url not in request.meta.get("redirect_urls", ()):
+            return
+        kind = request.meta.get("newsmon_kind", "other")
+        self.stats.inc_value(f"newsmon/errors/{kind}/redirect_loop")
+        raise Skipped(f"redirect loop back to {request.url}")

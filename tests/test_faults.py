@@ -61,3 +61,25 @@ def test_retry_after_in_seconds_or_as_a_date():
     assert retry_after_seconds(b"Sun, 01 Nov 2026 11:00:00 GMT", now) == 0.0  # in the past
     assert retry_after_seconds(b"soon", now) is None
     assert retry_after_seconds(None, now) is None
+
+
+def test_a_redirect_chain_ends_at_the_first_url_it_comes_back_to():
+    """Even for a request that bypasses the duplicate filter (a retry after a timeout): a
+    meta-refresh loop retried under load once made 21 requests for one page."""
+    import pytest
+    from scrapy import Request
+    from scrapy.statscollectors import MemoryStatsCollector
+
+    from crawler.middlewares import RedirectLoopMiddleware, Skipped
+    from tests.plugins.environment import newsmon_crawler
+
+    stats = MemoryStatsCollector(newsmon_crawler())
+    loops = RedirectLoopMiddleware(stats)
+    a, b = "https://example.org/a", "https://example.org/b"
+    meta = {"newsmon_kind": "article"}
+    assert loops.process_request(Request(a, meta=meta, dont_filter=True)) is None
+    assert loops.process_request(Request(b, meta={**meta, "redirect_urls": [a]},
+                                         dont_filter=True)) is None
+    with pytest.raises(Skipped, match="redirect loop"):
+        loops.process_request(Request(a, meta={**meta, "redirect_urls": [a, b]}, dont_filter=True))
+    assert stats.get_value("newsmon/errors/article/redirect_loop") == 1

@@ -250,9 +250,11 @@ def test_retry_after_is_honoured(fault_crawl: dict):
 
 
 def test_redirect_loop_ends(crawl: dict):
+    # stopped at the first repeat; a first try that timed out on a loaded machine adds its
+    # retries (which bypass the duplicate filter: such loops once ran to 20 redirects)
     for name in ("redirect-loop", "redirect-self", "meta-refresh-loop"):
-        assert _hits(crawl, name) <= 2 and _fetch_outcome(crawl, name) is None
-    assert _hits(crawl, "redirect-loop-b") <= 2
+        assert _hits(crawl, name) <= 2 + RETRY_TIMES and _fetch_outcome(crawl, name) is None
+    assert _hits(crawl, "redirect-loop-b") <= 2 + RETRY_TIMES
     assert crawl["stats"]["dupefilter/filtered"] >= 3
 
 
