@@ -285,20 +285,29 @@ def test_the_fetch_log_keeps_when_the_response_arrived(tmp_path: Path, monkeypat
     from crawler.items import Article
     from tests.plugins.environment import newsmon_crawler
 
+    class Writer:  # the store writer's queue, as the fetch log receives it
+        def __init__(self) -> None:
+            self.fetches: list[dict] = []
+
+        def record_fetch(self, url: str, **entry) -> None:
+            self.fetches.append({"url": url, **entry})
+
     store = SQLiteStore(tmp_path / "s.sqlite3")
     incremental = middlewares.IncrementalMiddleware(
         store, MemoryStatsCollector(newsmon_crawler()), None)
+    incremental.writer = writer = Writer()
     arrived = datetime(2026, 11, 21, 12, 0, 0, 900_000, tzinfo=UTC)
     clock = [arrived]
     monkeypatch.setattr(middlewares, "_utc_now", lambda: clock[0])
     url = "https://example.org/news/1"
     request = Request(url, meta={"newsmon_kind": "article"})
     response = HtmlResponse(url, body=b"<p>x</p>", request=request)
-    assert incremental.process_response(request, response) is response
-    clock[0] = arrived + timedelta(seconds=1.5)  # the pipelines (and the store) take their time
-    incremental.item_scraped(Article(canonical_url=url, outlet="x", title="t", body="b", id="a1"), response, None)
     try:
-        assert store.last_fetch(url)["fetched_at"] == "2026-11-21T12:00:00Z"
+        assert incremental.process_response(request, response) is response
+        clock[0] = arrived + timedelta(seconds=1.5)  # the pipelines (and the writer) take time
+        incremental.item_scraped(Article(canonical_url=url, outlet="x", title="t", body="b",
+                                         id="a1"), response, None)
+        assert [f["fetched_at"] for f in writer.fetches] == ["2026-11-21T12:00:00Z"]
     finally:
         store.close()
 
