@@ -235,7 +235,9 @@ def test_failed_with_a_named_reason(request: pytest.FixtureRequest, name: str):
 
 @pytest.mark.parametrize("name", sorted(DISCOVERY))
 def test_bad_feeds_and_sitemaps_are_named(crawl: dict, name: str):
-    assert _hits(crawl, name) == 1
+    # once; or retried when a loaded machine made the first try time out (the crawl parses a
+    # 100,000-item feed on the reactor, for seconds, while other answers wait)
+    assert 1 <= _hits(crawl, name) <= 1 + RETRY_TIMES
     assert any(DISCOVERY[name] in line for line in _log_lines(crawl, name)), name
 
 
