@@ -21,6 +21,9 @@ from crawler.items import Article
 from crawler.writer import StoreWriter
 from search.store import SQLiteStore
 
+FETCHED_AT_META = "newsmon_fetched_at"  # when the response arrived (UTC, as stored)
+_TIME = "%Y-%m-%dT%H:%M:%SZ"
+
 
 class Skipped(IgnoreRequest):
     """A request newsmon skips on purpose (already fetched, not modified): not a failure."""
@@ -35,7 +38,10 @@ class IncrementalMiddleware:
 
     The fetch log in the store says which URLs were fetched and what came of them. It is
     written when an item has gone through every pipeline (``item_scraped``) or was dropped
-    (``item_dropped``), so a crawl killed halfway re-fetches what it had not stored yet.
+    (``item_dropped``), so a crawl killed halfway re-fetches what it had not stored yet. It
+    records when the response arrived, not when the pipelines finished: an article is stored
+    (``first_seen``) after its fetch, and a re-check schedule counted from ``first_seen`` must
+    not see that same fetch as a later one.
     With ``crawl.recheck_after_hours`` > 0, a known URL older than that is fetched again
     with ``If-None-Match``/``If-Modified-Since``; a 304 costs no body and stores nothing.
     """
@@ -74,7 +80,7 @@ class IncrementalMiddleware:
             return
         if seen["outcome"].startswith("error"):
             return  # a transient failure last time: try again
-        fetched_at = datetime.fromisoformat(seen["fetched_at"].replace("Z", "+00:00"))
+        fetched_at = datetime.fromisoformat(seen["fetched_at"])
         scheduled = request.meta.get("newsmon_recheck", False)  # crawler.rechecks chose it
         if not scheduled and (self.recheck_after is None or _utc_now() - fetched_at < self.recheck_after):
             self.stats.inc_value("newsmon/incremental/skipped_known")
@@ -86,6 +92,8 @@ class IncrementalMiddleware:
             request.headers.setdefault(b"If-Modified-Since", seen["last_modified"].encode("latin-1"))
 
     def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Response:
+        if request.meta.get("newsmon_kind") == "article":
+            request.meta[FETCHED_AT_META] = _utc_now().strftime(_TIME)
         if request.meta.get("newsmon_kind") == "article" and response.status == 304:
             self.stats.inc_value("newsmon/incremental/not_modified")
             self._record(request, request.url, response, "not-modified")
@@ -111,7 +119,7 @@ class IncrementalMiddleware:
                 article_id: str = "") -> None:
         entry = {
             "outlet": request.meta.get("newsmon_outlet", ""),
-            "fetched_at": _utc_now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "fetched_at": request.meta.get(FETCHED_AT_META) or _utc_now().strftime(_TIME),
             "status": response.status,
             "outcome": outcome,
             "etag": (response.headers.get(b"ETag") or b"").decode("latin-1"),
@@ -177,3 +185,26 @@ class RetryAfterMiddleware(RetryMiddleware):
             stats.inc_value("newsmon/retry_after/waited")
             await maybe_deferred_to_future(task.deferLater(reactor, wait, lambda: None))
         return super().process_response(request, response)
+
+
+class RedirectLoopMiddleware:
+    """Stop a redirect chain at the first URL it comes back to.
+
+    The duplicate filter ends a loop for ordinary requests, but not for those that bypass it
+    (``dont_filter``: a retry after a timeout, a re-check), whose loops ran to
+    ``REDIRECT_MAX_TIMES`` (20 fetches of one page). Counted as ``errors/<kind>/redirect_loop``.
+    """
+
+    def __init__(self, stats: StatsCollector) -> None:
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RedirectLoopMiddleware:
+        return cls(crawler.stats)
+
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        if request.url not in request.meta.get("redirect_urls", ()):
+            return
+        kind = request.meta.get("newsmon_kind", "other")
+        self.stats.inc_value(f"newsmon/errors/{kind}/redirect_loop")
+        raise Skipped(f"redirect loop back to {request.url}")

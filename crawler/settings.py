@@ -42,6 +42,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.RetryAfterMiddleware": 550,
     # skip article URLs already stored; conditional requests when re-checking them
     "crawler.middlewares.IncrementalMiddleware": 560,
+    # a redirect chain that comes back to a URL ends there, dont_filter or not
+    "crawler.middlewares.RedirectLoopMiddleware": 570,
     # a re-checked article answering 404/410 or sent to the front page: mark it removed
     # (below RedirectMiddleware 600, so it sees where redirects ended)
     "crawler.removals.RemovalMiddleware": 580,

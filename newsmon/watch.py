@@ -124,6 +124,7 @@ def iter_hits(ctx: Context, saved: SavedSearch, *, collapse: bool = False, page:
               sort: str = "newest", limit: int | None = None) -> Iterator[SearchHit]:
     """Every hit of a saved search, page by page with the backend's cursor (bounded memory)."""
     request = saved.request(limit=page, sort=sort, collapse=collapse)
+    request.point_in_time = True  # every page from one state of the index, under writes
     produced = 0
     while True:
         result = search(ctx, request, saved.cross_lingual)

@@ -46,6 +46,9 @@ class SearchRequest:
     collapse: bool = True  # one hit per story (see the dedup docs); False = every article
     facets: bool = False
     status: str = ""  # "" = all; "edited", "removed" or "online" (evidence; SQLite store only)
+    # page by cursor through the index as it was at the first page (Elasticsearch opens a point
+    # in time; the SQLite store reads its table as it is at each page)
+    point_in_time: bool = False
 
 
 @dataclass

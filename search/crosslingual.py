@@ -94,7 +94,8 @@ def merge(
     keys: dict[str, str] = {}
     total, facets, exact, largest = 0, {}, True, 0
     for label, form in forms:
-        result = backend.search(replace(form, offset=0, limit=wanted, search_after=None))
+        result = backend.search(replace(form, offset=0, limit=wanted, search_after=None,
+                                            point_in_time=False))
         total += result.total
         exact = exact and result.total_exact
         largest = max(largest, result.total)

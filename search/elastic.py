@@ -31,10 +31,12 @@ from search.base import SearchRequest, SearchResult, UpsertReport, capped_total
 from search.elastic_query import (
     AFTER,
     MAX_TERMS_BUCKETS,
+    PIT,
     build_body,
     facet_aggs,
     read_facets,
     read_hit,
+    sort_length,
 )
 from search.elastic_schema import ArticleSchema
 from search.errors import BackendUnavailable, ConfigError, NotFound, QueryError
@@ -44,6 +46,7 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 30.0
 LONG_TIMEOUT = 3600.0  # reindexing a large index in one request
+PIT_KEEP_ALIVE = "1m"  # how long a point in time waits for the next page
 _ERRNO = re.compile(r"\[Errno -?\d+\] [^)\]'\"]+")
 
 
@@ -66,6 +69,11 @@ def _is_denied(status: int, item: dict[str, Any]) -> bool:
     """A bulk item refused for who is asking or the index's state, not for the document."""
     kind = (item.get("error") or {}).get("type", "")
     return status in (401, 403) or kind == "cluster_block_exception"
+
+
+def _error_text(exc: ApiError) -> str:
+    """An Elasticsearch error body as text, to look for an error type among its causes."""
+    return json.dumps(exc.body) if isinstance(exc.body, dict) else str(exc.body)
 
 
 def _reason(error: Any) -> str:
@@ -127,6 +135,8 @@ class ElasticsearchBackend:
         self.display_url = redact_url(url)
         self.name = name
         self.schema = schema or ArticleSchema.load()
+        self.pit_keep_alive = PIT_KEEP_ALIVE
+        self.has_pit = True  # until the server shows it has no point-in-time API
         self.max_retries = max(0, int(max_retries))
         self.retry_backoff = float(retry_backoff)
         self._sleep = sleep
@@ -604,8 +614,11 @@ class ElasticsearchBackend:
         if request.status:
             raise QueryError("the status filter (edited/removed/online) needs the SQLite index")
         parsed = parse_query(request.query)
-        body, offset = build_body(request, self.schema, parsed)
-        answer = self._call(self.client.search, index=self.name, body=body, retries=1)
+        body, start = build_body(request, self.schema, parsed)
+        pit = start.pit
+        if pit is None and request.point_in_time and not request.collapse and start.after is None:
+            pit = self._open_pit()  # the first page of a walk: every page from this state
+        answer, pit = self._search(body, pit, sort_length(request))
         raw_hits = answer["hits"]["hits"]
         more = len(raw_hits) > request.limit
         raw_hits = raw_hits[: request.limit]
@@ -621,7 +634,13 @@ class ElasticsearchBackend:
         if more and hits:
             # collapsed results page by offset: Elasticsearch allows search_after with collapse
             # only when sorting on the collapse field itself
-            next_cursor = [offset + len(hits)] if request.collapse else [AFTER, *raw_hits[-1]["sort"]]
+            last = raw_hits[-1]["sort"]
+            if request.collapse:
+                next_cursor = [start.offset + len(hits)]
+            else:
+                next_cursor = [PIT, pit, *last] if pit else [AFTER, *last]
+        elif pit:
+            self._close_pit(pit)  # the last page: free the server's search contexts now
         return SearchResult(
             total=total,
             total_exact=exact,
@@ -629,6 +648,66 @@ class ElasticsearchBackend:
             facets=read_facets(aggregations) if request.facets else {},
             next_cursor=next_cursor,
         )
+
+    # -- points in time ------------------------------------------------------------------------
+    def _open_pit(self) -> str | None:
+        """A point in time on the alias (``POST /<alias>/_pit``); None where the server has no
+        point-in-time API, which is then paged with search_after on the live index."""
+        if not self.has_pit:
+            return None
+
+        def open_pit() -> str | None:
+            try:
+                answer = self.client.open_point_in_time(index=self.name,
+                                                        keep_alive=self.pit_keep_alive)
+            except ApiError as exc:
+                # an unknown endpoint: 400 "no handler found", 404 or 405 (not a missing index)
+                if (exc.meta.status in (400, 404, 405)
+                        and "index_not_found_exception" not in _error_text(exc)):
+                    log.warning("%s has no point-in-time API (HTTP %s %s): paging on the live"
+                                " index", self.display_url, exc.meta.status, self._short(exc))
+                    return None
+                raise
+            return answer["id"]
+
+        pit = self._call(open_pit, retries=1)
+        self.has_pit = pit is not None
+        return pit
+
+    def _close_pit(self, pit: str) -> None:
+        """``DELETE /_pit``; a point in time that already expired is no error."""
+        try:
+            self.client.close_point_in_time(id=pit)
+        except ApiError as exc:
+            if exc.meta.status != 404:
+                log.info("closing a point in time failed: %s", self._short(exc))
+        except (TransportConnectionError, ConnectionTimeout) as exc:
+            log.info("closing a point in time failed: %s", self._short(exc))
+
+    def _search(self, body: dict[str, Any], pit: str | None, sort_values: int,
+                reopen: bool = True) -> tuple[dict[str, Any], str | None]:
+        """Search the alias, or inside the point in time (no index in the path; the answer's
+        ``pit_id`` is the one to use next). A point in time that expired between two pages is
+        opened again and the walk goes on after the same sort values."""
+        if pit is None:
+            return self._call(self.client.search, index=self.name, body=body, retries=1), None
+
+        def in_pit() -> dict[str, Any] | None:
+            try:
+                return self.client.search(
+                    body={**body, "pit": {"id": pit, "keep_alive": self.pit_keep_alive}})
+            except ApiError as exc:
+                if exc.meta.status == 404 and "search_context_missing_exception" in _error_text(exc):
+                    return None
+                raise
+
+        answer = self._call(in_pit, retries=1)
+        if answer is not None:
+            return answer, answer.get("pit_id") or pit
+        log.info("the point in time expired between two pages: opening a new one")
+        if "search_after" in body:  # the old one's implicit tiebreaker (_shard_doc) goes
+            body = {**body, "search_after": body["search_after"][:sort_values]}
+        return self._search(body, self._open_pit() if reopen else None, sort_values, reopen=False)
 
     def _fill_stories(self, hits: list[Any]) -> None:
         """Size, outlets and languages of each hit's story, counted over the whole index."""

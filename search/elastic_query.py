@@ -7,6 +7,7 @@ User text only ever reaches Elasticsearch as the ``query`` string of ``match`` a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -32,7 +33,20 @@ _SORTS: dict[str, list[dict[str, Any]]] = {
         {"id": {"order": "asc"}},
     ],
 }
-AFTER = "after"  # first element of a search_after cursor; an offset cursor is [n]
+# Cursors (SearchResult.next_cursor): [n] is an offset (collapsed results); [AFTER, *sort values]
+# pages with search_after on the index; [PIT, id, *sort values] with search_after inside a point
+# in time, which keeps every page on the index as it was when the first page was read.
+AFTER = "after"
+PIT = "pit"
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page starts: an offset, or after a hit's sort values (in a point in time)."""
+
+    offset: int = 0
+    after: list[Any] | None = None
+    pit: str | None = None
 
 
 def compile_term(term: Term, fields: list[tuple[str, float]]) -> dict[str, Any]:
@@ -102,26 +116,34 @@ def compile_filters(request: SearchRequest) -> list[dict[str, Any]]:
     return filters
 
 
-def parse_cursor(request: SearchRequest) -> tuple[int, list[Any] | None]:
-    """(offset, search_after values) from the request's cursor or offset."""
+def parse_cursor(request: SearchRequest) -> Cursor:
+    """Where the requested page starts, from the request's cursor or offset."""
     cursor = request.search_after
     if not cursor:
-        return request.offset, None
+        return Cursor(offset=request.offset)
     if len(cursor) == 1 and isinstance(cursor[0], int) and cursor[0] >= 0:
-        return cursor[0], None
-    if cursor[0] == AFTER and len(cursor) > 1 and not request.collapse:
-        return 0, list(cursor[1:])
+        return Cursor(offset=cursor[0])
+    if not request.collapse and len(cursor) > 1 and cursor[0] == AFTER:
+        return Cursor(after=list(cursor[1:]))
+    if not request.collapse and len(cursor) > 2 and cursor[0] == PIT and isinstance(cursor[1], str):
+        return Cursor(after=list(cursor[2:]), pit=cursor[1])
     raise QueryError("this cursor does not belong to this search")
+
+
+def sort_length(request: SearchRequest) -> int:
+    """How many sort values newsmon's own sort gives a hit (a point in time adds one more)."""
+    return len(_SORTS[request.sort])
 
 
 def build_body(
     request: SearchRequest, schema: ArticleSchema, parsed: ParsedQuery
-) -> tuple[dict[str, Any], int]:
-    """The search body, and the offset it starts at. One extra hit is asked for, to know
-    whether a next page exists without counting."""
+) -> tuple[dict[str, Any], Cursor]:
+    """The search body, and where it starts. One extra hit is asked for, to know whether a
+    next page exists without counting. The caller adds the point in time, if any."""
     if request.sort not in _SORTS:
         raise QueryError(f"unknown sort {request.sort!r}: one of {', '.join(_SORTS)}")
-    offset, after = parse_cursor(request)
+    start = parse_cursor(request)
+    offset, after = start.offset, start.after
     query = compile_query(parsed, schema.search_fields())
     query["filter"] = compile_filters(request)
     snippet_fields = schema.text_fields(schema.snippet_family)
@@ -165,7 +187,7 @@ def build_body(
         aggs.update(facet_aggs())
     if aggs:
         body["aggs"] = aggs
-    return body, offset
+    return body, start
 
 
 def facet_aggs() -> dict[str, Any]:

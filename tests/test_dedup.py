@@ -230,6 +230,9 @@ def test_index_persists_and_a_changed_setting_asks_for_rebuild(tmp_path, sources
     changed = dataclasses.replace(DedupOptions.defaults(), shingle_size=3)
     with pytest.raises(ConfigError, match="dedup rebuild"):
         Deduplicator(store, changed)
+    # what the message asks for works: a rebuild with the new settings (it once refused too)
+    assert Deduplicator(store, changed, rebuilding=True).rebuild().articles == 2
+    Deduplicator(store, changed)  # the index now holds signatures of the new settings
     store.close()
 
 

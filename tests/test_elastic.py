@@ -844,3 +844,121 @@ def test_highlighting_is_capped_below_the_index_limit(es):
 
     body, _ = build_body(SearchRequest("marker"), es.schema, parse_query("marker"))
     assert body["highlight"]["max_analyzed_offset"] == MAX_ANALYZED_OFFSET < 1_000_000
+
+
+# -- paging through a point in time -----------------------------------------------------------
+def _walk(backend: ElasticsearchBackend, between=None, **options) -> tuple[list[str], list[list]]:
+    """Every hit of 'marker', seven at a time by cursor; ``between(n)`` runs after page n."""
+    ids: list[str] = []
+    cursors: list[list] = []
+    cursor = None
+    while True:
+        page = backend.search(SearchRequest("marker", collapse=False, limit=7, sort="newest",
+                                            search_after=cursor, **options))
+        ids.extend(hit.id for hit in page.hits)
+        cursor = page.next_cursor
+        if cursor is None:
+            return ids, cursors
+        cursors.append(cursor)
+        if between is not None:
+            between(len(cursors))
+
+
+def _writer(backend: ElasticsearchBackend, articles: list[Article]):
+    """Writes while a walk goes on: after each page a new article, one already listed moved to
+    the end (it would come again) and one not listed yet moved to the front (it would be
+    skipped)."""
+    from dataclasses import replace
+
+    def write(page: int) -> None:
+        listed, waiting = articles[(page - 1) * 7], articles[-page]
+        backend.upsert([
+            *make_articles(1, start=1000 + page),
+            replace(listed, published="2000-01-01T00:00:00Z", id="", text_sha256=""),
+            replace(waiting, published="2099-01-01T00:00:00Z", id="", text_sha256=""),
+        ])
+        backend.refresh()
+
+    return write
+
+
+def _newest_first(backend: ElasticsearchBackend) -> list[str]:
+    return [hit.id for hit in backend.search(SearchRequest(
+        "marker", collapse=False, limit=100, sort="newest")).hits]
+
+
+def test_a_walk_in_a_point_in_time_sees_the_index_as_it_was_under_writes(es):
+    es.init_index()
+    articles = make_articles(40)
+    es.upsert(articles)
+    es.refresh()
+    by_id = {a.id: a for a in articles}
+    before = _newest_first(es)
+    ordered = [by_id[i] for i in before]
+    ids, cursors = _walk(es, _writer(es, ordered), point_in_time=True)
+    assert ids == before  # every hit once, in order, none of the writes seen
+    assert len(cursors) == 5 and all(c[0] == "pit" and c[1] for c in cursors)
+    # the same walk on the live index, under the same kind of writes, repeats and skips
+    es.upsert(articles)  # back to the first state (and the articles written above removed)
+    for page in range(1, 6):
+        es.client.delete(index=es.name, id=make_articles(1, start=1000 + page)[0].id)
+    es.refresh()
+    assert _newest_first(es) == before
+    live, live_cursors = _walk(es, _writer(es, ordered))
+    assert all(c[0] == "after" for c in live_cursors)
+    assert live != before and (len(set(live)) < len(live) or set(before) - set(live))
+
+
+def test_a_point_in_time_is_opened_searched_without_an_index_and_closed(proxy, index_name):
+    backend = through(proxy, index_name)
+    try:
+        backend.init_index()
+        backend.upsert(make_articles(20))
+        backend.refresh()
+        before = _newest_first(backend)
+        proxy.requests.clear()
+        page = backend.search(SearchRequest("marker", collapse=False, limit=7, sort="newest",
+                                            point_in_time=True))
+        _kind, pit, *_after = page.next_cursor
+        # the point in time expires before the next page (closed here, as if by keep_alive)
+        backend.client.close_point_in_time(id=pit)
+        rest = [hit.id for hit in page.hits]
+        cursor = page.next_cursor
+        while cursor is not None:
+            page = backend.search(SearchRequest("marker", collapse=False, limit=7, sort="newest",
+                                                point_in_time=True, search_after=cursor))
+            rest.extend(hit.id for hit in page.hits)
+            cursor = page.next_cursor
+        assert rest == before  # the expired point in time was opened again, the walk went on
+        calls = [(method, path.split("?")[0], status) for method, path, status, _h, _b
+                 in proxy.requests]
+        opened = [c for c in calls if c[:2] == ("POST", f"/{index_name}/_pit")]
+        closed = [c for c in calls if c[:2] == ("DELETE", "/_pit")]
+        in_pit = [body for method, path, _s, _h, body in proxy.requests
+                  if path.split("?")[0] == "/_search"]
+        assert len(opened) == 2 and all(status == 200 for *_, status in opened)
+        assert len(closed) == 2  # ours above, and one after the last page
+        assert in_pit and all(json.loads(body)["pit"]["keep_alive"] == "1m" for body in in_pit)
+        assert all("id" in json.loads(body)["sort"][-1] for body in in_pit)  # our tiebreaker
+        assert [s for m, p, s in calls if p == "/_search"].count(404) == 1  # the expired one
+    finally:
+        backend.drop()
+        backend.close()
+
+
+def test_a_server_without_points_in_time_pages_on_the_live_index(proxy, index_name, caplog):
+    backend = through(proxy, index_name)
+    try:
+        backend.init_index()
+        backend.upsert(make_articles(20))
+        backend.refresh()
+        before = _newest_first(backend)
+        proxy.failures.append(("/_pit", 400))  # an unknown endpoint, as older servers answer
+        with caplog.at_level(logging.WARNING, logger="search.elastic"):
+            ids, cursors = _walk(backend, point_in_time=True)
+        assert ids == before and all(c[0] == "after" for c in cursors)
+        assert "no point-in-time API" in caplog.text
+        assert len([p for _m, p, *_ in proxy.requests if "_pit" in p]) == 1  # asked once only
+    finally:
+        backend.drop()
+        backend.close()

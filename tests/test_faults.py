@@ -1,9 +1,10 @@
 """HTTP faults: what a crawl does when the network or the server fails it.
 
 The faults served by the mock site (timeouts, resets mid-body, 429 with Retry-After, 5xx
-bursts, a server that never answers) are crawled once with the hostile corpus, in
-``tests/test_hostile_input.py``; here: the crawl where nothing at all could be fetched, and
-the pieces the fault handling is made of.
+bursts, a server that never answers) are crawled in a crawl of their own beside the hostile
+corpus, in ``tests/test_hostile_input.py`` (the corpus's heavy parsing would time them out);
+here: the crawl where nothing at all could be fetched, and the pieces the fault handling is
+made of.
 """
 
 from __future__ import annotations
@@ -60,3 +61,25 @@ def test_retry_after_in_seconds_or_as_a_date():
     assert retry_after_seconds(b"Sun, 01 Nov 2026 11:00:00 GMT", now) == 0.0  # in the past
     assert retry_after_seconds(b"soon", now) is None
     assert retry_after_seconds(None, now) is None
+
+
+def test_a_redirect_chain_ends_at_the_first_url_it_comes_back_to():
+    """Even for a request that bypasses the duplicate filter (a retry after a timeout): a
+    meta-refresh loop retried under load once made 21 requests for one page."""
+    import pytest
+    from scrapy import Request
+    from scrapy.statscollectors import MemoryStatsCollector
+
+    from crawler.middlewares import RedirectLoopMiddleware, Skipped
+    from tests.plugins.environment import newsmon_crawler
+
+    stats = MemoryStatsCollector(newsmon_crawler())
+    loops = RedirectLoopMiddleware(stats)
+    a, b = "https://example.org/a", "https://example.org/b"
+    meta = {"newsmon_kind": "article"}
+    assert loops.process_request(Request(a, meta=meta, dont_filter=True)) is None
+    assert loops.process_request(Request(b, meta={**meta, "redirect_urls": [a]},
+                                         dont_filter=True)) is None
+    with pytest.raises(Skipped, match="redirect loop"):
+        loops.process_request(Request(a, meta={**meta, "redirect_urls": [a, b]}, dont_filter=True))
+    assert stats.get_value("newsmon/errors/article/redirect_loop") == 1

@@ -270,14 +270,15 @@ def test_sort_by_date_puts_undated_articles_last_newest_first(backend):
 
 # -- paging -----------------------------------------------------------------------------------
 @pytest.mark.parametrize("sort", ["relevance", "newest", "oldest"])
-@pytest.mark.parametrize("collapse", [False, True])
-def test_cursor_pages_cover_every_hit_once_in_order(backend, sort, collapse):
+@pytest.mark.parametrize(("collapse", "point_in_time"), [(False, False), (False, True), (True, True)])
+def test_cursor_pages_cover_every_hit_once_in_order(backend, sort, collapse, point_in_time):
     everything = backend.search(SearchRequest("Saratov", sort=sort, collapse=collapse, limit=100))
     assert everything.next_cursor is None
     seen, cursor, pages = [], None, 0
     while True:
         page = backend.search(SearchRequest(
-            "Saratov", sort=sort, collapse=collapse, limit=2, search_after=cursor
+            "Saratov", sort=sort, collapse=collapse, limit=2, search_after=cursor,
+            point_in_time=point_in_time,
         ))
         assert page.total == everything.total
         seen.extend(hit.id for hit in page.hits)

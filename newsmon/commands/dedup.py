@@ -31,10 +31,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     u.set_defaults(handler=update)
 
 
-def _deduplicator(ctx: Context):
+def _deduplicator(ctx: Context, *, rebuilding: bool = False):
     from pipelines.dedup import Deduplicator, DedupOptions
 
-    return Deduplicator(ctx.store, DedupOptions.from_config(ctx.config))
+    return Deduplicator(ctx.store, DedupOptions.from_config(ctx.config), rebuilding=rebuilding)
 
 
 def story(args: argparse.Namespace, ctx: Context) -> int:
@@ -87,7 +87,7 @@ def story(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def rebuild(args: argparse.Namespace, ctx: Context) -> int:
-    dedup = _deduplicator(ctx)
+    dedup = _deduplicator(ctx, rebuilding=True)  # (after a change of settings, too)
     progress = _progress(ctx, ctx.store.count())
     report = dedup.rebuild(progress=progress)
     if progress:

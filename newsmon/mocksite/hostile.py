@@ -1,9 +1,13 @@
 """Hostile input and HTTP faults, served by the mock server's ``hostile`` site.
 
 Each case is one URL under ``/hostile/``: a page (listed in ``/hostile/feed.xml``), a feed or a
-sitemap (both listed in the outlet definition), or an HTTP fault. One crawl of the outlet that
-``outlet_definition`` describes meets them all; ``tests/test_hostile_input.py`` states what
-must come of each. Bodies are built on first request and kept (bombs are small compressed).
+sitemap (both listed in the outlet definition), or an HTTP fault (a page listed in
+``/hostile/faults.xml`` only). One crawl of the outlet that ``outlet_definition`` describes meets
+every input case, a second one (``faults=True``) the HTTP faults: the first crawl's heavy
+parsing (a 100,000-item feed) holds the reactor for seconds, and a fault's answer arriving
+meanwhile would time out instead of showing what it is for. ``tests/test_hostile_input.py``
+states what must come of each. Bodies are built on first request and kept (bombs are small
+compressed).
 """
 
 from __future__ import annotations
@@ -265,9 +269,17 @@ CASES: dict[str, Case] = {c.name: c for c in _cases()}
 BY_PATH: dict[str, Case] = {c.path: c for c in CASES.values()}
 
 
-def main_feed(base: str) -> bytes:
-    """The feed that lists every page case (the outlet's first feed)."""
-    return _rss(base, [base + c.path for c in CASES.values() if c.kind == "page"])
+FAULTS_FEED = f"{PREFIX}/faults.xml"
+
+
+def is_fault(name: str) -> bool:
+    return name.startswith("fault-")
+
+
+def main_feed(base: str, *, faults: bool = False) -> bytes:
+    """The feed that lists every page case but the HTTP faults (or only those)."""
+    return _rss(base, [base + c.path for c in CASES.values()
+                       if c.kind == "page" and is_fault(c.name) == faults])
 
 
 @cache
@@ -277,8 +289,9 @@ def _answers(name: str, base: str) -> list[Answer]:
 
 def answer(path: str, base: str, hit: int) -> Answer | None:
     """The answer to the ``hit``-th request (1-based) of path, or None when it is no case."""
-    if path == f"{PREFIX}/feed.xml":
-        return Answer(200, main_feed(base), "application/rss+xml; charset=utf-8")
+    if path in (f"{PREFIX}/feed.xml", FAULTS_FEED):
+        return Answer(200, main_feed(base, faults=path == FAULTS_FEED),
+                      "application/rss+xml; charset=utf-8")
     case = BY_PATH.get(path)
     if case is None:
         return None
@@ -286,10 +299,13 @@ def answer(path: str, base: str, hit: int) -> Answer | None:
     return answers[min(hit, len(answers)) - 1]
 
 
-def outlet_definition(base: str) -> str:
-    """TOML of the ``hostile`` outlet: every feed and sitemap case is one of its sources."""
+def outlet_definition(base: str, *, faults: bool = False) -> str:
+    """TOML of the ``hostile`` outlet: every feed and sitemap case is one of its sources (with
+    faults, its one source is the feed of the HTTP faults)."""
     feeds = [f"{base}{PREFIX}/feed.xml"] + [base + c.path for c in CASES.values() if c.kind == "feed"]
     sitemaps = [base + c.path for c in CASES.values() if c.kind == "sitemap"]
+    if faults:
+        feeds, sitemaps = [base + FAULTS_FEED], []
     quoted = ", ".join
 
     return "\n".join([

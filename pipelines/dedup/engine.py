@@ -113,14 +113,16 @@ class Deduplicator:
     rare_weight = 0.7  # a signal at least this rare (about 5 other groups carry it at most)
 
     def __init__(self, store, options: DedupOptions, names: NameNormalizer | None = None,
-                 organisations: OrganisationFinder | None = None) -> None:
+                 organisations: OrganisationFinder | None = None, *,
+                 rebuilding: bool = False) -> None:
         self.store = store
         self.options = options
         self.names = names or NameNormalizer()
         self.organisations = organisations or organisation_finder(options.actor_dirs)
         self.index = store.dedup_index()  # creates the tables (a script commits on its own)
-        with store.transaction():
-            self.index.check_params(options.signature_params())
+        if not rebuilding:  # a rebuild is what replaces signatures made with other settings
+            with store.transaction():
+                self.index.check_params(options.signature_params())
         # LSH tuned 0.2 below the verification threshold: pairs at the threshold are found
         # with probability > 0.99 and the verification step decides.
         self.sketcher = Sketcher(options.num_perm, max(0.1, options.near_threshold - 0.2))
