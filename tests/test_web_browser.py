@@ -144,8 +144,11 @@ def test_who_responded_to_the_story_and_an_actor_page(page, served: Served):
     panel.scroll_into_view_if_needed()
     assert panel.get_attribute("open") is not None  # open when someone responded
     kinds = [k.strip() for k in panel.locator(".speaker-entry > h3 .kind").all_inner_texts()]
-    assert len(kinds) >= 4 and kinds[0] == "official" and "person" in kinds
-    assert kinds.index("official") < kinds.index("person")  # officials first
+    # officials and the bodies they speak for first (engine.RESPONSE_ORDER), then people
+    assert len(kinds) >= 4 and kinds[0] in ("official", "body") and "person" in kinds
+    first_person = kinds.index("person")
+    assert "official" in kinds[:first_person]
+    assert all(kind not in ("official", "body") for kind in kinds[first_person:])
     languages = {t.split("·")[1].strip() for t in panel.locator(".reports a[href^='/article/']")
                  .all_inner_texts()}
     assert {"ru", "en", "nb"} <= languages
