@@ -128,11 +128,23 @@ def iter_responses(path: str | Path) -> Iterator[WarcResponse | BrokenRecord]:
 
 
 def _next_member(stream, after: int) -> int:
-    """Offset of the next gzip member start after ``after``, or -1."""
+    """Offset of the next gzip member after ``after`` that holds a WARC record, or -1.
+
+    The gzip magic bytes also occur inside records: a response archived as received with
+    ``Content-Encoding: gzip`` is incompressible, so the record's own deflate stream keeps its
+    bytes verbatim. A candidate counts only if it decompresses to a WARC header."""
     stream.seek(after)
     data = stream.read()
     found = data.find(_GZIP_MAGIC)
-    return after + found if found >= 0 else -1
+    while found >= 0:
+        try:
+            head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(data[found:found + 4096], 8)
+        except zlib.error:
+            head = b""
+        if head.startswith(b"WARC/"):
+            return after + found
+        found = data.find(_GZIP_MAGIC, found + 1)
+    return -1
 
 
 __all__ = ["BrokenRecord", "WarcResponse", "check", "iter_responses", "read_response", "sha256_digest"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 
 from scrapy import Request
 from scrapy.http import HtmlResponse
@@ -50,3 +51,33 @@ def test_article_bodies_are_archived_as_received_and_discovery_only_when_asked()
     middleware, collected = _middleware({"article", "discovery"})
     middleware.process_response(feed, _response(feed, b"<rss/>"))
     assert [e.url for e in collected.exchanges] == ["https://k.example/rss.xml"]
+
+
+# -- reading back: a broken record --------------------------------------------------------------
+def _response_member(url: str) -> bytes:
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    out = io.BytesIO()
+    writer = WARCWriter(out, gzip=True)
+    headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
+    writer.write_record(writer.create_warc_record(
+        url, "response", payload=io.BytesIO(b"<html><p>text</p></html>"), http_headers=headers))
+    return out.getvalue()
+
+
+def test_reading_resumes_at_the_next_warc_record_not_at_any_gzip_header(tmp_path) -> None:
+    """A broken stretch can hold gzip magic bytes that start no record (a gzipped payload
+    archived as received keeps its own header verbatim): resuming there would report a
+    second broken record, or lose the good one after it."""
+    from crawler.warcfiles import BrokenRecord, iter_responses
+
+    path = tmp_path / "x.warc.gz"
+    broken_stretch = b"\x00\x01junk" + gzip.compress(b"HTTP/1.1 200 OK\r\n\r\nnot a record")
+    path.write_bytes(_response_member("https://example.org/0") + broken_stretch
+                     + _response_member("https://example.org/2"))
+    read = list(iter_responses(path))
+    broken = [r for r in read if isinstance(r, BrokenRecord)]
+    urls = [r.url for r in read if not isinstance(r, BrokenRecord)]
+    assert len(broken) == 1, broken
+    assert urls == ["https://example.org/0", "https://example.org/2"]
