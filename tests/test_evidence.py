@@ -181,10 +181,14 @@ def test_verify_passes_then_detects_a_tampered_byte(world: MockWorld) -> None:
     world.newsmon("verify")
 
 
-def _current_texts(db: Path) -> dict[str, tuple[str, int]]:
+def _current_texts(db: Path) -> dict[frozenset[str], tuple[str, int]]:
+    """Each article by every URL it is known under: when the same text came under two URLs
+    (an AMP copy without rel=canonical), the one processed first names the article, and the
+    worker pool does not keep arrival order."""
     store = SQLiteStore(db)
     try:
-        return {a.canonical_url: (a.text_sha256, len(store.versions(a.id))) for a in store.iter_articles()}
+        return {frozenset({a.canonical_url, *a.urls}): (a.text_sha256, len(store.versions(a.id)))
+                for a in store.iter_articles()}
     finally:
         store.close()
 
