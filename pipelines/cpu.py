@@ -34,8 +34,10 @@ def pool_size(workers: int) -> int:
 def _make_pool(workers: int) -> ProcessPoolExecutor:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(PRELOAD)
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context,
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context,
                                initializer=exit_with_parent)
+    _slots[id(pool)] = asyncio.Semaphore(2 * workers)  # see run()
+    return pool
 
 
 def acquire_pool(workers: int) -> ProcessPoolExecutor:
@@ -44,13 +46,26 @@ def acquire_pool(workers: int) -> ProcessPoolExecutor:
 
 
 def release_pool(workers: int) -> None:
-    shared.release(("cpu-pool", pool_size(workers)),
-                   lambda pool: pool.shutdown(wait=True, cancel_futures=True))
+    shared.release(("cpu-pool", pool_size(workers)), _close_pool)
+
+
+def _close_pool(pool: ProcessPoolExecutor) -> None:
+    _slots.pop(id(pool), None)
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 async def run(pool: ProcessPoolExecutor, fn: Callable[..., Any], *args: Any) -> Any:
-    """Run ``fn(*args)`` in a worker; the reactor (asyncio) waits without blocking."""
-    return await asyncio.wrap_future(pool.submit(fn, *args))
+    """Run ``fn(*args)`` in a worker; the reactor (asyncio) waits without blocking.
+
+    At most two tasks per worker are submitted at a time: a submitted task holds a pickled
+    copy of its page until a worker takes it, and the downloads run ahead of the workers, so
+    without this bound the copies of every page in flight would add up (memory must stay
+    bounded whatever servers send)."""
+    async with _slots[id(pool)]:
+        return await asyncio.wrap_future(pool.submit(fn, *args))
+
+
+_slots: dict[int, asyncio.Semaphore] = {}
 
 
 # -- in the workers ---------------------------------------------------------------------------
