@@ -49,6 +49,27 @@ def release_pool(workers: int) -> None:
     shared.release(("cpu-pool", pool_size(workers)), _close_pool)
 
 
+class PoolLease:
+    """A pipeline's hold on the crawl process's pool, from open_spider to close_spider."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.pool: ProcessPoolExecutor | None = None
+
+    def open(self) -> None:
+        self.pool = acquire_pool(self.workers)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool = None
+            release_pool(self.workers)
+
+    async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
+        if self.pool is None:
+            raise RuntimeError("open_spider was not called")
+        return await run(self.pool, fn, *args)
+
+
 def _close_pool(pool: ProcessPoolExecutor) -> None:
     _slots.pop(id(pool), None)
     pool.shutdown(wait=True, cancel_futures=True)

@@ -30,8 +30,7 @@ class DedupPipeline:
         self.store_path = store_path
         self.options = options
         self.stats = stats
-        self.workers = workers
-        self._pool: Any = None
+        self._pool = cpu.PoolLease(workers)
         self.store: SQLiteStore | None = None
         self.dedup: Deduplicator | None = None
         self._thread: Any = None
@@ -65,7 +64,7 @@ class DedupPipeline:
     def open_spider(self, spider=None) -> None:
         # one story index per process, shared by every outlet's spider (crawler.shared)
         self.store, self.dedup, self._thread = shared.acquire(self._key, self._open)
-        self._pool = cpu.acquire_pool(self.workers)  # features (shingles, signals): CPU, in the workers
+        self._pool.open()  # features (shingles, signals): CPU, in the workers
         missing = self.store.unclustered_count()
         if missing:
             self.stats.set_value("newsmon/dedup/unindexed_at_start", missing)
@@ -90,9 +89,7 @@ class DedupPipeline:
             self.stats.inc_value("newsmon/dedup/settle_failed")
             logger.error("stories were not settled at the end of the crawl: %s", exc)
         finally:
-            if self._pool is not None:
-                self._pool = None
-                cpu.release_pool(self.workers)
+            self._pool.close()
             shared.release(self._key, self._close)
             self.store = None
 
@@ -102,7 +99,7 @@ class DedupPipeline:
         if self.dedup is None:
             raise RuntimeError("open_spider was not called")
         try:
-            features = await cpu.run(self._pool, cpu.dedup_features, item, self.options)
+            features = await self._pool.run(cpu.dedup_features, item, self.options)
             assignment = await shared.in_thread(self._thread, self.dedup.assign, item, features)
         except Exception:  # the article matters more than its story: store it unclustered
             logger.exception("story assignment failed for %s; stored without a story"

@@ -5,8 +5,6 @@ The detection runs in the crawl's pool of worker processes (pipelines.cpu).
 
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
-
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
@@ -19,8 +17,7 @@ class LanguagePipeline:
                  workers: int) -> None:
         self.stats = stats
         self.options = (seed, min_chars, min_probability)
-        self.workers = workers
-        self.pool: ProcessPoolExecutor | None = None
+        self.pool = cpu.PoolLease(workers)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> LanguagePipeline:
@@ -34,18 +31,15 @@ class LanguagePipeline:
         )
 
     def open_spider(self, spider=None) -> None:
-        self.pool = cpu.acquire_pool(self.workers)
+        self.pool.open()
 
     def close_spider(self, spider=None) -> None:
-        if self.pool is not None:
-            self.pool = None
-            cpu.release_pool(self.workers)
+        self.pool.close()
 
     async def process_item(self, item: Article) -> Article:
         if not isinstance(item, Article):
             return item
-        assert self.pool is not None, "open_spider was not called"
         # NormalizePipeline put the edition's language there provisionally
-        item = await cpu.run(self.pool, cpu.detect_language, item, *self.options)
+        item = await self.pool.run(cpu.detect_language, item, *self.options)
         self.stats.inc_value(f"newsmon/language/{item.language or 'unknown'}")
         return item

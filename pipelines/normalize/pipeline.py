@@ -5,8 +5,6 @@ The work runs in the crawl's pool of worker processes (pipelines.cpu); this only
 
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
-
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
@@ -20,8 +18,7 @@ class NormalizePipeline:
         self.stats = stats
         self.min_words = min_words
         self.max_bytes = max_bytes
-        self.workers = workers
-        self.pool: ProcessPoolExecutor | None = None
+        self.pool = cpu.PoolLease(workers)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> NormalizePipeline:
@@ -34,18 +31,15 @@ class NormalizePipeline:
         )
 
     def open_spider(self, spider=None) -> None:
-        self.pool = cpu.acquire_pool(self.workers)
+        self.pool.open()
 
     def close_spider(self, spider=None) -> None:
-        if self.pool is not None:
-            self.pool = None
-            cpu.release_pool(self.workers)
+        self.pool.close()
 
     async def process_item(self, item: PageItem | Article) -> Article:
         if not isinstance(item, PageItem):
             return item
-        assert self.pool is not None, "open_spider was not called"
-        article, reason, message = await cpu.run(self.pool, cpu.normalize, item, self.min_words,
+        article, reason, message = await self.pool.run(cpu.normalize, item, self.min_words,
                                                  self.max_bytes)
         if article is None:
             self.stats.inc_value(f"newsmon/dropped/{reason}")

@@ -30,8 +30,7 @@ class StatementsPipeline:
         self.store_path = store_path
         self.options = options
         self.stats = stats
-        self.workers = workers
-        self._pool: Any = None
+        self._pool = cpu.PoolLease(workers)
         self.store: SQLiteStore | None = None
         self.engine: StatementEngine | None = None
         self._thread: Any = None
@@ -68,12 +67,10 @@ class StatementsPipeline:
     def open_spider(self, spider=None) -> None:
         # one engine, connection and thread per process, shared by every outlet's spider
         self.engine, self.store, self._thread = shared.acquire(self._key, self._open)
-        self._pool = cpu.acquire_pool(self.workers)  # finding statements: CPU, in the workers
+        self._pool.open()  # finding statements: CPU, in the workers
 
     def close_spider(self, spider=None) -> None:
-        if self._pool is not None:
-            self._pool = None
-            cpu.release_pool(self.workers)
+        self._pool.close()
         if self.store is not None:
             shared.release(self._key, self._close)
             self.store = None
@@ -84,7 +81,7 @@ class StatementsPipeline:
         if self.engine is None or self.store is None:
             raise RuntimeError("open_spider was not called")
         try:
-            found = await cpu.run(self._pool, cpu.find_statements, item, self.options)
+            found = await self._pool.run(cpu.find_statements, item, self.options)
             count = await shared.in_thread(self._thread, self.engine.store_article, self.store,
                                            item, found)
         except Exception:  # the article is stored; its statements can be rebuilt later
