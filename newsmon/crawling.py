@@ -108,17 +108,17 @@ def nothing_fetched(summaries: list[CrawlSummary]) -> str | None:
 def summary_lines(summary: CrawlSummary) -> list[str]:
     s = summary
     lines = [
-        f"{s.outlet}: {s.count('response_received_count')} pages fetched, "
+        (f"{s.outlet}: {s.count('response_received_count')} pages fetched, "
         f"{s.count('newsmon/articles/inserted')} new articles, "
         f"{s.count('newsmon/articles/updated')} updated, "
         f"{s.count('newsmon/articles/unchanged')} unchanged, "
-        f"{s.count('newsmon/articles/duplicates')} duplicates of stored text",
-        f"  discovery: {s.count('newsmon/feeds/fetched')} feeds "
+        f"{s.count('newsmon/articles/duplicates')} duplicates of stored text"),
+        (f"  discovery: {s.count('newsmon/feeds/fetched')} feeds "
         f"({s.count('newsmon/feeds/malformed')} malformed), "
         f"{s.count('newsmon/sitemaps/fetched')} sitemaps, "
         f"{s.count('newsmon/links/article')} article links, "
         f"{s.count('newsmon/incremental/skipped_known')} already known, "
-        f"{s.count('robotstxt/forbidden')} forbidden by robots.txt",
+        f"{s.count('robotstxt/forbidden')} forbidden by robots.txt"),
     ]
     dropped = s.prefixed("newsmon/dropped/")
     if dropped:

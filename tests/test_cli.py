@@ -13,7 +13,7 @@ PAGES = Path(__file__).parent / "fixtures" / "pages"
 
 def newsmon(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "newsmon.cli", *args], capture_output=True,
-                          text=True, timeout=300, cwd=cwd, env={**os.environ})
+                          text=True, timeout=300, cwd=cwd, env={**os.environ}, check=False)
 
 
 def test_extract_many_pages_as_json_lines():

@@ -13,7 +13,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_imports_go_one_way():
     lint = shutil.which("lint-imports")
     assert lint, "import-linter is a test dependency: pip install -e '.[test]'"
-    result = subprocess.run([lint, "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result = subprocess.run([lint, "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                            check=False)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert "1 kept, 0 broken" in result.stdout
 

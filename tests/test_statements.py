@@ -157,10 +157,10 @@ def test_two_officials_in_one_paragraph_keep_their_own_words(engine):
 
 
 @pytest.mark.parametrize("text, language, expected", [
-    ('Peskov said: "It is a provocation by foreign agents." Osechkin said: "The videos are real and'
-     ' we have more of them."', "en", ["peskov", "osechkin"]),
-    ("Песков заявил: «Это провокация иностранных агентов.» Осечкин сказал: «Видео настоящие,"
-     " и у нас есть ещё».", "ru", ["peskov", "osechkin"]),
+    (('Peskov said: "It is a provocation by foreign agents." Osechkin said: "The videos are real and'
+      ' we have more of them."'), "en", ["peskov", "osechkin"]),
+    (("Песков заявил: «Это провокация иностранных агентов.» Осечкин сказал: «Видео настоящие,"
+      " и у нас есть ещё»."), "ru", ["peskov", "osechkin"]),
 ])
 def test_two_quoted_speakers_in_one_paragraph_keep_their_own_words(engine, text, language, expected):
     assert [s for _, s, _ in speakers(engine, text, language)] == expected

@@ -92,7 +92,7 @@ class OutletSpider(scrapy.Spider):
                 return
         try:
             sitemap = Sitemap(body)
-        except Exception as exc:  # lxml raises several types on garbage; count and go on
+        except Exception as exc:  # noqa: BLE001 - lxml raises several types on garbage; count, go on
             self._count("sitemaps/malformed")
             self.logger.warning("malformed sitemap %s: %s", response.url, exc)
             return

@@ -48,7 +48,7 @@ class MockWorld:
         """Run the real CLI in a subprocess, as a user would."""
         result = subprocess.run(
             [sys.executable, "-m", "newsmon.cli", *args],
-            capture_output=True, text=True, env=self.env, timeout=timeout,
+            capture_output=True, text=True, env=self.env, timeout=timeout, check=False,
         )
         if check and result.returncode != 0:
             raise AssertionError(f"newsmon {' '.join(args)} failed ({result.returncode}):\n"
