@@ -27,12 +27,12 @@ from urllib.parse import urlsplit
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from crawler import wiring
 from search.errors import NewsmonError
 from search.store import SQLiteStore, WarcRecordRef
 
@@ -258,11 +258,7 @@ class ArchiveMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchiveMiddleware:
         settings = crawler.settings
-        if not settings.getbool("NEWSMON_ARCHIVE_ENABLED"):
-            raise NotConfigured("NEWSMON_ARCHIVE_ENABLED is off")
-        store_path = settings.get("NEWSMON_STORE_PATH")
-        if not store_path:
-            raise NotConfigured("NEWSMON_STORE_PATH is not set")
+        store_path = wiring.store_path(settings, "NEWSMON_ARCHIVE_ENABLED")
         writer = WarcFileWriter(Path(settings.get("NEWSMON_ARCHIVE_DIR")),
                                 settings.getint("NEWSMON_ARCHIVE_MAX_FILE_BYTES"))
         archive = ArchiveThread(writer, store_path, settings.getint("NEWSMON_ARCHIVE_QUEUE_SIZE"))

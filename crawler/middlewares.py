@@ -9,12 +9,12 @@ from typing import Any
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
 from scrapy.utils.defer import maybe_deferred_to_future
 
-from crawler import shared
+from crawler import shared, wiring
 from crawler.fetchlog import SharedFetchLog
 from crawler.frontier import client
 from crawler.items import Article
@@ -55,9 +55,7 @@ class IncrementalMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IncrementalMiddleware:
-        path = crawler.settings.get("NEWSMON_STORE_PATH")
-        if not path:
-            raise NotConfigured("NEWSMON_STORE_PATH is not set")
+        path = wiring.store_path(crawler.settings)
         hours = crawler.settings.getfloat("NEWSMON_RECHECK_AFTER_HOURS")
         redis_url = crawler.settings.get("NEWSMON_REDIS_URL")
         fetch_log = SharedFetchLog(client(redis_url)) if redis_url else None

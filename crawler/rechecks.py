@@ -18,6 +18,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 
+from crawler import wiring
 from search.store import SQLiteStore
 
 _TIME = "%Y-%m-%dT%H:%M:%SZ"
@@ -43,9 +44,7 @@ class RecheckMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RecheckMiddleware:
-        path = crawler.settings.get("NEWSMON_STORE_PATH")
-        if not path:
-            raise NotConfigured("NEWSMON_STORE_PATH is not set")
+        path = wiring.store_path(crawler.settings)
         hours = [float(h) for h in crawler.settings.getlist("NEWSMON_RECHECK_SCHEDULE_HOURS")]
         if not hours:
             raise NotConfigured("NEWSMON_RECHECK_SCHEDULE_HOURS is empty")

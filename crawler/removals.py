@@ -7,10 +7,11 @@ from urllib.parse import urlsplit
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
 
+from crawler import wiring
 from crawler.archive import META_KEY as WARC_RECORD_META
 from search.store import SQLiteStore
 
@@ -30,9 +31,7 @@ class RemovalMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RemovalMiddleware:
-        path = crawler.settings.get("NEWSMON_STORE_PATH")
-        if not path:
-            raise NotConfigured("NEWSMON_STORE_PATH is not set")
+        path = wiring.store_path(crawler.settings)
         middleware = cls(SQLiteStore(path), crawler.stats, crawler)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware

@@ -22,6 +22,7 @@ from twisted.internet.task import LoopingCall
 from twisted.internet.threads import deferToThread
 from twisted.python.failure import Failure
 
+from crawler import wiring
 from crawler.config import load_config
 from search.elastic import ElasticsearchBackend
 from search.elastic_statements import StatementIndex
@@ -65,9 +66,7 @@ class ElasticsearchPipeline:
         url = settings.get("NEWSMON_INDEX_URL")
         if not url:
             raise NotConfigured("NEWSMON_INDEX_URL is not set")
-        store_path = settings.get("NEWSMON_STORE_PATH")
-        if not store_path:
-            raise NotConfigured("NEWSMON_STORE_PATH is not set")
+        store_path = wiring.store_path(settings)
         # credentials come from the config file and the environment, never from Scrapy settings
         index = dict(load_config(settings.get("NEWSMON_CONFIG") or None).section("index"))
         index["url"] = url

@@ -7,11 +7,10 @@ thread; this pipeline awaits its article's outcome, so stats and order stay per 
 from __future__ import annotations
 
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 from scrapy.utils.defer import maybe_deferred_to_future
 
-from crawler import shared
+from crawler import shared, wiring
 from crawler.items import Article
 from crawler.writer import StoreWriter
 
@@ -27,9 +26,7 @@ class StorePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
-        path = crawler.settings.get("NEWSMON_STORE_PATH")
-        if not path:
-            raise NotConfigured("NEWSMON_STORE_PATH is not set")
+        path = wiring.store_path(crawler.settings)
         return cls(path, crawler.stats)
 
     def open_spider(self, spider=None) -> None:

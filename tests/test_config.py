@@ -54,3 +54,18 @@ def test_example_file_documents_every_default():
         for key, value in values.items():
             assert key in data.get(section, {}), f"{section}.{key} missing from newsmon.example.toml"
             assert data[section][key] == value, f"{section}.{key} differs from the default"
+
+
+def test_a_component_without_its_switch_or_a_store_is_left_out_with_the_reason():
+    from scrapy.exceptions import NotConfigured
+    from scrapy.settings import Settings
+
+    from crawler import wiring
+
+    on = Settings({"NEWSMON_DEDUP_ENABLED": True, "NEWSMON_STORE_PATH": "/data/store.sqlite3"})
+    assert wiring.store_path(on, "NEWSMON_DEDUP_ENABLED") == "/data/store.sqlite3"
+    with pytest.raises(NotConfigured, match="NEWSMON_DEDUP_ENABLED is off"):
+        wiring.store_path(Settings({"NEWSMON_STORE_PATH": "/data/store.sqlite3"}),
+                          "NEWSMON_DEDUP_ENABLED")
+    with pytest.raises(NotConfigured, match="NEWSMON_STORE_PATH is not set"):
+        wiring.store_path(Settings({"NEWSMON_DEDUP_ENABLED": True}), "NEWSMON_DEDUP_ENABLED")

@@ -29,7 +29,10 @@ from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
+import redis
+
 from newsmon.mocksite.generate import synthetic_article
+from pipelines.translate.queue import STREAM, TranslationQueue
 from pipelines.translate.splitter import split_text
 from search.article import Article
 from search.store import SQLiteStore
@@ -155,8 +158,18 @@ def check_translations(db: Path, russian: list[Article], earlier: dict[str, tupl
         store.close()
 
 
-def test_translate_pending_killed_again_and_again_translates_each_article_once(
-        argos_packages: ArgosPackages, tmp_path: Path):
+def _translation_progress(db: Path, sentences: int, articles: int) -> float:
+    """Half for sentences in the cache (translating), half for articles saved."""
+    rows = _read(db, "SELECT (SELECT count(*) FROM translation_cache), (SELECT count(*)"
+                     " FROM translations WHERE target = 'en' AND status = 'done')")
+    cached, saved = rows[0] if rows else (0, 0)
+    return 0.5 * cached / sentences + 0.5 * saved / articles
+
+
+def _untranslated_store(tmp_path: Path, argos_packages: ArgosPackages
+                        ) -> tuple[Path, list[Article], int, dict[str, str]]:
+    """30 stored articles and the ru→en model installed: (store, the Russian ones, their
+    distinct sentences, the environment to run newsmon in)."""
     db = tmp_path / "store.sqlite3"
     articles = _articles(30)
     store = SQLiteStore(db)
@@ -166,17 +179,19 @@ def test_translate_pending_killed_again_and_again_translates_each_article_once(
     sentences = len({s for a in russian for part in _sentences(a) for s in part})
     env = _environment(tmp_path, db)
     _newsmon(env, "models", "install-file", str(argos_packages.ru_en))
+    return db, russian, sentences, env
+
+
+def test_translate_pending_killed_again_and_again_translates_each_article_once(
+        argos_packages: ArgosPackages, tmp_path: Path):
+    db, russian, sentences, env = _untranslated_store(tmp_path, argos_packages)
     seed = _seed()
     rng = random.Random(seed)
     done: dict[str, tuple[str, str, str]] = {}
     kills = []
 
     def progress() -> float:
-        """Half for sentences in the cache (translating), half for articles saved."""
-        rows = _read(db, "SELECT (SELECT count(*) FROM translation_cache), (SELECT count(*)"
-                         " FROM translations WHERE target = 'en' AND status = 'done')")
-        cached, saved = rows[0] if rows else (0, 0)
-        return 0.5 * cached / sentences + 0.5 * saved / len(russian)
+        return _translation_progress(db, sentences, len(russian))
 
     for _ in range(RUNS):
         target = min(progress() + rng.uniform(0.01, 2 / (RUNS + 1)), 1 - 0.5 / len(russian))
@@ -287,3 +302,39 @@ def test_dedup_rebuild_killed_midway_leaves_the_stories_whole(tmp_path: Path):
     assert check_stories(db) == expected, f"seed {seed}: {outcomes}"
     assert sum(o.startswith("killed") for o in outcomes) >= max(1, RUNS // 2), f"seed {seed}: {outcomes}"
     print(f"dedup rebuild: seed {seed}, {len(expected)} articles, {outcomes}")
+
+
+# -- translate --worker (Redis stream) --------------------------------------------------------
+def _queued(server: redis.Redis) -> set[str]:
+    """Article ids the stream still names: waiting, or read and not acknowledged."""
+    return {fields[b"article"].decode() for _id, fields in server.xrange(STREAM)}
+
+
+def test_translation_worker_killed_again_and_again_loses_nothing(
+        argos_packages: ArgosPackages, tmp_path: Path, redis_url: str):
+    """A worker killed at random moments: every article the queue named is translated once,
+    by whichever worker comes next (it claims the dead one's entries), and the stream ends empty."""
+    db, russian, sentences, env = _untranslated_store(tmp_path, argos_packages)
+    queue = TranslationQueue.from_url(redis_url)
+    queue.ensure_group()
+    for article in russian:
+        queue.add(article.id)
+    worker = ["translate", "--worker", "--redis", redis_url, "--drain", "--min-idle", "0.2"]
+    seed = _seed()
+    rng = random.Random(seed)
+    done: dict[str, tuple[str, str, str]] = {}
+    kills = []
+    for _ in range(RUNS):
+        target = min(_translation_progress(db, sentences, len(russian))
+                     + rng.uniform(0.01, 2 / (RUNS + 1)), 1 - 0.5 / len(russian))
+        killed = _kill_when(worker, env, lambda target=target: _translation_progress(
+            db, sentences, len(russian)) >= target, rng)
+        kills.append(f"{target:.2f}{'' if killed else ' (ended first)'}")
+        done = check_translations(db, russian, done, complete=False)
+        lost = {a.id for a in russian} - set(done) - _queued(queue.server)
+        assert not lost, f"seed {seed}, kills {kills}: neither translated nor queued: {lost}"
+    last = _newsmon(env, *worker)
+    check_translations(db, russian, done, complete=True)
+    assert queue.pending() == 0 and not _queued(queue.server), last.stderr[-2000:]
+    assert sum("ended first" not in k for k in kills) >= max(1, RUNS // 2), f"seed {seed}: {kills}"
+    print(f"translate --worker: seed {seed}, {len(russian)} articles, kills at {kills}")

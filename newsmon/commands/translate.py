@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from newsmon.commands.arguments import positive_int
 from newsmon.context import Context
@@ -64,23 +64,27 @@ def translate(args: argparse.Namespace, ctx: Context) -> int:
         from newsmon.commands.statements import engine_for
 
         statements = engine_for(ctx)
+
+    def save(article: Article, result, target: str) -> None:
+        store.save_translation(article.id, result)
+        if statements is not None and result.status == "done" and target == pivot:
+            # statements are matched across languages on this translation
+            article.translations = [t for t in article.translations
+                                    if t.target != target] + [result]
+            statements.store_article(store, article)
+
     failed = 0
     try:
         if args.worker:
-            return _work(args, ctx, translator, targets, redis_url)
+            return _work(args, ctx, translator, targets, redis_url, save)
         for target in targets:
             selected = (_pending(store, target) if args.pending
                         else _outdated(store, engine, target))
             counts: Counter = Counter()
             for chunk in _chunks(selected, ARTICLES_PER_BATCH, args.limit):
                 for article, result in zip(chunk, translator.translate_to(chunk, target)):
-                    store.save_translation(article.id, result)
+                    save(article, result, target)
                     counts[result.status.split(":", 1)[0]] += 1
-                    if statements is not None and result.status == "done" and target == pivot:
-                        # statements are matched across languages on this translation
-                        article.translations = [t for t in article.translations
-                                                if t.target != target] + [result]
-                        statements.store_article(store, article)
                 print(f"{target}: {sum(counts.values())} articles…", file=ctx.err)
             failed += counts["failed"]
             summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
@@ -98,8 +102,13 @@ def translate(args: argparse.Namespace, ctx: Context) -> int:
     return 1 if failed else 0
 
 
-def _work(args: argparse.Namespace, ctx: Context, translator, targets: list[str], url: str) -> int:
-    """Translate the articles the queue names, into every target; acknowledge saved ones."""
+def _work(args: argparse.Namespace, ctx: Context, translator, targets: list[str], url: str,
+          save: Callable[[Article, object, str], None]) -> int:
+    """Translate the articles the queue names, into every target; acknowledge saved ones.
+
+    Delivery is at least once: a worker killed after saving a batch and before acknowledging
+    it has the batch redelivered, so an article already translated (or skipped) is left as is.
+    """
     import os
     import socket
 
@@ -110,8 +119,9 @@ def _work(args: argparse.Namespace, ctx: Context, translator, targets: list[str]
     def translate(ids: list[str]) -> list[str]:
         articles = [a for a in (store.get(i) for i in ids) if a is not None]
         for target in targets:
-            for article, result in zip(articles, translator.translate_to(articles, target)):
-                store.save_translation(article.id, result)
+            todo = [a for a in articles if _still_pending(a, target)]
+            for article, result in zip(todo, translator.translate_to(todo, target)):
+                save(article, result, target)
         return ids  # an id no longer in the store has nothing left to translate
 
     def report(source: str, count: int) -> None:
@@ -122,6 +132,14 @@ def _work(args: argparse.Namespace, ctx: Context, translator, targets: list[str]
                  min_idle=args.min_idle, drain=args.drain, on_batch=report)
     print(f"translated {done} articles from the queue", file=ctx.out)
     return 0
+
+
+def _still_pending(article: Article, target: str) -> bool:
+    """The store's notion of pending (articles_pending_translation), for one article in hand."""
+    if article.language in ("", target):
+        return False
+    done = article.translation(target)
+    return done is None or not (done.status == "done" or done.status.startswith("skipped:"))
 
 
 def _pending(store, target: str) -> Iterator[Article]:

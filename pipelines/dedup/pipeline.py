@@ -12,10 +12,9 @@ import sqlite3
 from typing import Any
 
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 
-from crawler import shared
+from crawler import shared, wiring
 from crawler.items import Article
 from pipelines import cpu
 from pipelines.dedup import Deduplicator, DedupOptions
@@ -38,11 +37,7 @@ class DedupPipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DedupPipeline:
         settings = crawler.settings
-        if not settings.getbool("NEWSMON_DEDUP_ENABLED"):
-            raise NotConfigured("NEWSMON_DEDUP_ENABLED is off")
-        path = settings.get("NEWSMON_STORE_PATH")
-        if not path:
-            raise NotConfigured("NEWSMON_STORE_PATH is not set")
+        path = wiring.store_path(settings, "NEWSMON_DEDUP_ENABLED")
         return cls(path, DedupOptions.from_settings(settings), crawler.stats,
                    settings.getint("NEWSMON_CPU_WORKERS"))
 

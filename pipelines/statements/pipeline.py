@@ -12,10 +12,9 @@ import logging
 from typing import Any
 
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 
-from crawler import shared
+from crawler import shared, wiring
 from crawler.items import Article
 from pipelines import cpu
 from pipelines.statements.engine import StatementEngine, StatementOptions
@@ -38,11 +37,7 @@ class StatementsPipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StatementsPipeline:
         s = crawler.settings
-        if not s.getbool("NEWSMON_STATEMENTS_ENABLED"):
-            raise NotConfigured("NEWSMON_STATEMENTS_ENABLED is off")
-        path = s.get("NEWSMON_STORE_PATH")
-        if not path:
-            raise NotConfigured("NEWSMON_STORE_PATH is not set")
+        path = wiring.store_path(s, "NEWSMON_STATEMENTS_ENABLED")
         options = StatementOptions(
             actor_dirs=tuple(s.getlist("NEWSMON_STATEMENTS_ACTOR_DIRS")),
             fuzzy_threshold=s.getfloat("NEWSMON_STATEMENTS_FUZZY_THRESHOLD"),
