@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pipelines.dedup.actors import OrganisationFinder, organisation_finder
 from pipelines.dedup.features import Features, article_features
 from pipelines.dedup.options import DedupOptions
+from pipelines.dedup.quotes import QuoteFinder, quote_finder, quoted
 from pipelines.dedup.sketch import Sketcher, containment
 from pipelines.dedup.text import run_shares
 from pipelines.names import NameNormalizer
@@ -90,6 +91,7 @@ class Judgement:
     agreement: float  # weighted agreement of signals
     rare: float  # rare signals shared (a word of an n-word name counts 1/n)
     shared: tuple[float, ...] = ()  # weights of the shared signals
+    quotes: float = 0.0  # what their shared statements added to the agreement (quotes.py)
 
 
 @dataclass
@@ -113,12 +115,13 @@ class Deduplicator:
     rare_weight = 0.7  # a signal at least this rare (about 5 other groups carry it at most)
 
     def __init__(self, store, options: DedupOptions, names: NameNormalizer | None = None,
-                 organisations: OrganisationFinder | None = None, *,
-                 rebuilding: bool = False) -> None:
+                 organisations: OrganisationFinder | None = None,
+                 quotes: QuoteFinder | None = None, *, rebuilding: bool = False) -> None:
         self.store = store
         self.options = options
         self.names = names or NameNormalizer()
         self.organisations = organisations or organisation_finder(options.actor_dirs)
+        self.quotes = quotes or quote_finder(options.actor_dirs)
         self.index = store.dedup_index()  # creates the tables (a script commits on its own)
         if not rebuilding:  # a rebuild is what replaces signatures made with other settings
             with store.transaction():
@@ -134,7 +137,8 @@ class Deduplicator:
 
     # -- public -----------------------------------------------------------------------------
     def features(self, article: Article) -> Features:
-        return article_features(article, self.options, self.names, self.organisations)
+        return article_features(article, self.options, self.names, self.organisations,
+                                self.quotes)
 
     def assign(self, article: Article, features: Features | None = None) -> Assignment:
         """Give ``article`` its story id (also sets ``article.story_id``) and index it.
@@ -283,6 +287,7 @@ class Deduplicator:
             self.sketcher.band_keys(signature),
             old_bands,
             sorted(features.signals),
+            sorted(_evidence(features.signals)),
         )
 
     def _exact(self, article: Article) -> Assignment | None:
@@ -465,7 +470,7 @@ class Deduplicator:
         gap = abs(other.ts - doc.ts)
         if gap > options.window_days * _DAY:
             return None
-        agreement, rare = self.agreement(doc, other, carriers)
+        agreement, rare, quotes = self.agreement(doc, other, carriers)
         overlap = None
         shared = tuple(sorted((_rarity(carriers, t, doc.group, other.group)
                                for t in _evidence_tokens(doc) & _evidence_tokens(other)),
@@ -475,7 +480,7 @@ class Deduplicator:
                                        Sketcher.loads(other.pivot_signature))
         if self.trace is not None:
             self.trace.append(Judgement(doc.article_id, other.article_id, gap, overlap,
-                                        agreement, rare, shared))
+                                        agreement, rare, shared, quotes))
         if rare < self.min_shared_signals - 1e-9:
             return None
         if (overlap is not None and overlap >= options.cross_threshold
@@ -485,14 +490,23 @@ class Deduplicator:
             return ("signals", round(agreement, 4))
         return None
 
-    def agreement(self, doc: Doc, other: Doc, carriers: _Carriers) -> tuple[float, float]:
-        """Weighted overlap of two articles' signals, and how many rare ones they share.
+    def agreement(self, doc: Doc, other: Doc, carriers: _Carriers
+                  ) -> tuple[float, float, float]:
+        """Weighted overlap of two articles' signals, how many rare ones they share, and what
+        their shared statements added to the overlap.
 
         A token's weight falls with the log of the near-copy groups other than these two's that
         carry it in ``doc``'s window (``_rarity``): a name only these two articles have weighs
         1, the region every article of the week names next to nothing. The shared weight is divided by the smaller
         article's total plus a quarter (``extra_weight``) of what the other adds: a retelling's own
         reporting counts against a match, but little.
+
+        Statements (``q:`` tokens, ``quotes.py``) add to the shared weight only: per speaker
+        quoted in both, the weight of the signals both quote them with, over the number the
+        less detailed side quotes them with, so at most 1 (one more signal) for a speaker whose
+        statement the other article renders in full. They are not counted in the totals (they
+        restate signals counted already: a statement the other article leaves out costs
+        nothing) nor among the rare signals (they are not independent of their content).
         """
         mine, theirs = _evidence_tokens(doc), _evidence_tokens(other)
         for token in mine | theirs:
@@ -507,9 +521,24 @@ class Deduplicator:
                          math.fsum(weight[t] * their_share.get(t, 1.0) for t in theirs)))
         scale = totals[0] + self.extra_weight * (totals[1] - totals[0])
         if scale <= 0.0:
-            return 0.0, 0.0
+            return 0.0, 0.0, 0.0
         rare = math.fsum(share[t] for t in both if weight[t] >= self.rare_weight)
-        return math.fsum(weight[t] * share[t] for t in both) / scale, rare
+        quotes = self._quote_weight(doc, other, weight) / scale
+        return min(1.0, math.fsum(weight[t] * share[t] for t in both) / scale + quotes), \
+            rare, quotes
+
+    @staticmethod
+    def _quote_weight(doc: Doc, other: Doc, weight: dict[str, float]) -> float:
+        """Per speaker both quote: the rarity-weighted signals both quote them with, over the
+        number of signals the less detailed of the two quotes them with (at most 1 each)."""
+        mine, theirs = quoted(doc.signals), quoted(other.signals)
+        total = 0.0
+        for speaker in sorted(mine.keys() & theirs.keys()):
+            both = mine[speaker] & theirs[speaker]
+            if both:
+                fewest = min(len(mine[speaker]), len(theirs[speaker]))
+                total += math.fsum(weight.get(t, 0.0) for t in sorted(both)) / fewest
+        return total
 
     def _postings(self, token: str, ts: int, carriers: _Carriers) -> list:
         """Postings of a token in the window; records which groups carry it there (None when
@@ -667,8 +696,13 @@ class Deduplicator:
 
 
 def _evidence_tokens(doc: Doc) -> set[str]:
-    """The signals that are evidence (``r:`` tokens only say which names are one)."""
-    return {t for t in doc.signals if not t.startswith("r:")}
+    return _evidence(doc.signals)
+
+
+def _evidence(signals: Iterable[str]) -> set[str]:
+    """The signals that are evidence on their own, and the only ones posted in the index
+    (``r:`` tokens only say which names are one; ``q:`` tokens who said which of them)."""
+    return {t for t in signals if not t.startswith(("r:", "q:"))}
 
 
 def _rarity(carriers: _Carriers, token: str, *own_groups: int, limit: int = 100) -> float:
