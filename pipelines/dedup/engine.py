@@ -501,12 +501,11 @@ class Deduplicator:
         article's total plus a quarter (``extra_weight``) of what the other adds: a retelling's own
         reporting counts against a match, but little.
 
-        Statements (``q:`` tokens, ``quotes.py``) add to the shared weight only: per speaker
-        quoted in both, the weight of the signals both quote them with, over the number the
-        less detailed side quotes them with, so at most 1 (one more signal) for a speaker whose
-        statement the other article renders in full. They are not counted in the totals (they
-        restate signals counted already: a statement the other article leaves out costs
-        nothing) nor among the rare signals (they are not independent of their content).
+        Statements (``q:`` tokens, ``quotes.py``): a shared signal that both articles quote
+        the same speaker with counts twice in the shared weight (the same person said the same
+        number). They are not counted in the totals (they restate signals counted already: a
+        statement the other article leaves out costs nothing) nor among the rare signals (a
+        number and the statement it is in are not two independent pieces of evidence).
         """
         mine, theirs = _evidence_tokens(doc), _evidence_tokens(other)
         for token in mine | theirs:
@@ -523,22 +522,9 @@ class Deduplicator:
         if scale <= 0.0:
             return 0.0, 0.0, 0.0
         rare = math.fsum(share[t] for t in both if weight[t] >= self.rare_weight)
-        quotes = self._quote_weight(doc, other, weight) / scale
-        return min(1.0, math.fsum(weight[t] * share[t] for t in both) / scale + quotes), \
-            rare, quotes
-
-    @staticmethod
-    def _quote_weight(doc: Doc, other: Doc, weight: dict[str, float]) -> float:
-        """Per speaker both quote: the rarity-weighted signals both quote them with, over the
-        number of signals the less detailed of the two quotes them with (at most 1 each)."""
-        mine, theirs = quoted(doc.signals), quoted(other.signals)
-        total = 0.0
-        for speaker in sorted(mine.keys() & theirs.keys()):
-            both = mine[speaker] & theirs[speaker]
-            if both:
-                fewest = min(len(mine[speaker]), len(theirs[speaker]))
-                total += math.fsum(weight.get(t, 0.0) for t in sorted(both)) / fewest
-        return total
+        quotes = math.fsum(weight[t] * share[t] for t in _quoted_alike(doc, other) & both)
+        return min(1.0, math.fsum(weight[t] * share[t] for t in both) / scale + quotes / scale), \
+            rare, quotes / scale
 
     def _postings(self, token: str, ts: int, carriers: _Carriers) -> list:
         """Postings of a token in the window; records which groups carry it there (None when
@@ -693,6 +679,12 @@ class Deduplicator:
             self.store.set_story(article_id, story)
 
 
+
+
+def _quoted_alike(doc: Doc, other: Doc) -> set[str]:
+    """The signals both articles quote one speaker with (``quotes.py``)."""
+    mine, theirs = quoted(doc.signals), quoted(other.signals)
+    return {t for speaker in mine.keys() & theirs.keys() for t in mine[speaker] & theirs[speaker]}
 
 
 def _evidence_tokens(doc: Doc) -> set[str]:
