@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pipelines.dedup.actors import OrganisationFinder, organisation_finder
 from pipelines.dedup.features import Features, article_features
 from pipelines.dedup.options import DedupOptions
-from pipelines.dedup.quotes import QuoteFinder, quote_finder, quoted
+from pipelines.dedup.quotes import MIN_QUOTED_ALIKE, QuoteFinder, quote_finder, quoted
 from pipelines.dedup.sketch import Sketcher, containment
 from pipelines.dedup.text import run_shares
 from pipelines.names import NameNormalizer
@@ -501,9 +501,9 @@ class Deduplicator:
         article's total plus a quarter (``extra_weight``) of what the other adds: a retelling's own
         reporting counts against a match, but little.
 
-        Statements (``q:`` tokens, ``quotes.py``): a shared signal that both articles quote
-        the same speaker with counts twice in the shared weight (the same person said the same
-        number). They are not counted in the totals (they restate signals counted already: a
+        Statements (``q:`` tokens, ``quotes.py``): the shared signals that both articles quote
+        one speaker with, when at least two of them are rare, count twice in the shared weight
+        (the same person said the same numbers and names). They are not counted in the totals (they restate signals counted already: a
         statement the other article leaves out costs nothing) nor among the rare signals (a
         number and the statement it is in are not two independent pieces of evidence).
         """
@@ -522,7 +522,8 @@ class Deduplicator:
         if scale <= 0.0:
             return 0.0, 0.0, 0.0
         rare = math.fsum(share[t] for t in both if weight[t] >= self.rare_weight)
-        quotes = math.fsum(weight[t] * share[t] for t in _quoted_alike(doc, other) & both)
+        alike = _quoted_alike(doc, other, share, weight, self.rare_weight)
+        quotes = math.fsum(weight[t] * share[t] for t in alike)
         return min(1.0, math.fsum(weight[t] * share[t] for t in both) / scale + quotes / scale), \
             rare, quotes / scale
 
@@ -681,10 +682,21 @@ class Deduplicator:
 
 
 
-def _quoted_alike(doc: Doc, other: Doc) -> set[str]:
-    """The signals both articles quote one speaker with (``quotes.py``)."""
+def _quoted_alike(doc: Doc, other: Doc, share: dict[str, float], weight: dict[str, float],
+                  rare_weight: float) -> set[str]:
+    """The signals both articles quote one speaker with (``quotes.py``), for each speaker
+    with at least ``MIN_QUOTED_ALIKE`` rare ones among them (``share``: what each shared
+    signal counts as, 1/n for a word of an n-word name). One rare number in common, or the
+    jail's number and the region, is what the same spokesman says about two events often
+    enough."""
     mine, theirs = quoted(doc.signals), quoted(other.signals)
-    return {t for speaker in mine.keys() & theirs.keys() for t in mine[speaker] & theirs[speaker]}
+    alike: set[str] = set()
+    for speaker in mine.keys() & theirs.keys():
+        both = mine[speaker] & theirs[speaker] & share.keys()
+        rare = math.fsum(share[t] for t in both if weight[t] >= rare_weight)
+        if rare >= MIN_QUOTED_ALIKE - 1e-9:
+            alike |= both
+    return alike
 
 
 def _evidence_tokens(doc: Doc) -> set[str]:

@@ -11,8 +11,9 @@ with their speaker) finds them; here each statement with a known speaker, a watc
 (``a:<id>``) or a named person (``e:<name key>``, the surname keyed as story signals key names),
 becomes tokens ``q:<speaker> <signal>``, one per number, date, name, organisation or link of
 the statement that the article's own signals have, the speaker's own name left out. A speaker
-without such content gives no token: a speaker alone is no evidence. ``Deduplicator.agreement``
-scores them (docs/dedup.md, "Quotes").
+without such content gives no token: a speaker alone is no evidence, nor is one number the same
+spokesman says about two events (``MIN_QUOTED_ALIKE``). ``Deduplicator.agreement`` scores them
+(docs/dedup.md, "Quotes").
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from pipelines.statements.extract import StatementExtractor
 from pipelines.statements.mentions import MentionIndex
 
 PREFIX = "q:"
+MIN_QUOTED_ALIKE = 2  # rare signals two articles must quote one speaker with (one: coincidence)
 _CONTENT = ("n:", "d:", "e:", "a:", "u:")  # what a statement says that another one can share
 
 
