@@ -6,8 +6,9 @@ Evidence for a link between two articles, strongest first:
 2. a near copy in any language: MinHash of word shingles, candidates from the LSH buckets;
 3. one event told in other words, in another language or the same one: rare names (keyed across
    scripts, schemes and inflection by ``pipelines.names``), numbers, dates and links shared
-   within a short time, and, where both have a text in the pivot language (their own or a
-   finished translation), an overlap of content words.
+   within a short time, the same speaker quoted with them (``quotes``), and, where both have a
+   text in the pivot language (their own or a finished translation), an overlap of content
+   words.
 
 A story is a connected group of links (``dedup_links``), so it does not depend on the order the
 articles came in, once every link has been judged against the same index: ``assign`` links a new
