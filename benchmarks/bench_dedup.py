@@ -6,7 +6,8 @@
 A synthetic collection is loaded into a store (bulk, in batches), spread over time at a steady
 rate (default 300 articles a day, so the 7-day window always holds about 2,100 articles); 15 %
 of the articles are near copies of a recent one and 10 % carry a translation into the pivot
-language, a third of those translating a recent English article. At each size, ``--probe``
+language, a third of those translating a recent English article; half the articles quote
+someone (a number and a name in the quote, which story matching reads as statements). At each size, ``--probe``
 further articles go through ``Deduplicator.assign`` one by one, one transaction each, as in a
 crawl, and the time per article is reported: wall time and this process's CPU time, measured
 in the same run (on a shared machine the CPU time is the steadier figure), and the engine's work
@@ -75,7 +76,17 @@ class Corpus:
                 words.insert(self.rng.randrange(1, 40), self.rng.choices(self.names, self.name_weights)[0])
             words.insert(self.rng.randrange(1, 40), str(self.rng.randint(2, 3000)))
             out.append(" ".join(words) + ".")
+        if paragraphs > 1 and self.rng.random() < 0.5:  # a statement (story matching reads them)
+            out.insert(self.rng.randrange(1, paragraphs), self._quote(lang))
         return "\n\n".join(out)
+
+    def _quote(self, lang: str) -> str:
+        said = " ".join(self.rng.choices(self.vocab[lang], self.weights, k=12))
+        said += f" {self.rng.randint(2, 3000)} {self.rng.choices(self.names, self.name_weights)[0]}"
+        speaker = " ".join(self.rng.choices(self.names, self.name_weights, k=2))
+        return {"en": f'"{said[0].upper() + said[1:]}," said {speaker}.',
+                "ru": f"«{said[0].upper() + said[1:]}», — заявил {speaker}.",
+                "nb": f"– {said[0].upper() + said[1:]}, sier {speaker}."}[lang]
 
     def next(self) -> Article:
         self.count += 1

@@ -150,14 +150,16 @@ _dedup_helpers: dict[str, tuple[Any, Any]] = {}
 
 def dedup_features(article: Article, options: Any) -> Any:
     """An article's story-matching features (shingles, signals, name keys: the CPU part of
-    ``Deduplicator.assign``), with the name normalizer and organisation finder built once per
-    worker for these options."""
+    ``Deduplicator.assign``), with the name normalizer, organisation and quote finders built
+    once per worker for these options."""
     from pipelines.dedup.actors import organisation_finder
     from pipelines.dedup.features import article_features
+    from pipelines.dedup.quotes import quote_finder
     from pipelines.names import NameNormalizer
 
     key = repr(options)
     helpers = _dedup_helpers.get(key)
     if helpers is None:
-        helpers = _dedup_helpers[key] = (NameNormalizer(), organisation_finder(options.actor_dirs))
+        helpers = _dedup_helpers[key] = (NameNormalizer(), organisation_finder(options.actor_dirs),
+                                         quote_finder(options.actor_dirs))
     return article_features(article, options, *helpers)

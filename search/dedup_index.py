@@ -222,8 +222,10 @@ class DedupIndex:
         bands: Sequence[tuple[int, int]],
         old_bands: Sequence[tuple[int, int]],
         signals: Sequence[str],
+        posted: Sequence[str] | None = None,
     ) -> int:
-        """Insert or replace one document with its buckets and signal postings."""
+        """Insert or replace one document with its buckets and the postings of its signals
+        (of ``posted`` only, when given: those that are looked up)."""
         values = {**values, "signals": json.dumps(sorted(signals)), "settled": 0}
         if doc is None:
             columns = ", ".join(values)
@@ -254,7 +256,7 @@ class DedupIndex:
         day = int(values["ts"]) // _DAY
         self.db.executemany(
             "INSERT OR IGNORE INTO dedup_signals(token, day, doc) VALUES (?, ?, ?)",
-            [(token, day, doc_id) for token in signals],
+            [(token, day, doc_id) for token in (signals if posted is None else posted)],
         )
         return doc_id
 

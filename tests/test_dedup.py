@@ -15,6 +15,7 @@ from pipelines.dedup import Deduplicator, DedupOptions, resolve_story
 from pipelines.dedup.actors import organisation_finder
 from pipelines.dedup.evalset import Source, load_sources
 from pipelines.dedup.pipeline import DedupPipeline
+from pipelines.dedup.quotes import quote_finder
 from pipelines.dedup.text import run_shares, signals
 from pipelines.names import NameNormalizer
 from search.article import Article, Translation
@@ -126,6 +127,50 @@ def test_relative_dates_resolve_against_the_publication_day(names):
     assert "d:12-06" in signals("Det ble kjent i går.", "nb", names, published)
     assert "d:12-03" in signals("Two men were moved on Thursday.", "en", names, published)
     assert not any(t.startswith("d:") for t in signals("Han går hjem.", "nb", names, published))
+
+
+def test_statements_are_tokens_of_their_speaker_and_what_they_say(names, sources):
+    finder, organisations = quote_finder(), organisation_finder()
+
+    def quoted(source: Source) -> set[str]:
+        found = signals(source.title + "\n" + source.body, source.language, names, None,
+                        organisations)
+        return finder.tokens(source.body, source.language, found, names, None, organisations)
+
+    ru, nb = quoted(sources["e12-colony-7-dismissals/ru"]), quoted(sources["e12-colony-7-dismissals/nb"])
+    # «Одиннадцать сотрудников уволены» / "elleve er avskjediget, sier talsmann Igor Sabanin"
+    assert {"q:e:sabanin n:6", "q:e:sabanin n:11", "q:e:sabanin n:14",
+            "q:e:sabanin a:investigative_committee"} <= ru & nb
+    assert not {t for t in ru | nb if t.startswith("q:e:sabanin e:")}  # not his own name
+    # a statement with no number, date or name in it is no evidence: the speaker alone is none
+    text = "«Отопительная система работает в штатном режиме», — заявил Игорь Сабанин."
+    assert finder.tokens(text, "ru", signals(text, "ru", names), names, None) == set()
+
+
+class _NoQuotes:
+    """A quote finder that finds nothing: story matching as it was without statements."""
+
+    def tokens(self, *args, **kwargs) -> set[str]:
+        return set()
+
+
+def test_a_shared_statement_joins_a_retelling_and_a_shared_speaker_does_not(store, sources):
+    """e12: a Norwegian retelling with its own reporting shares with the Russian report little
+    besides the date and the spokesman's statement; e13: the same spokesman the next day, about
+    another event, with one number in common with his e12 statement."""
+    dedup = Deduplicator(store, DedupOptions.defaults())
+    e12 = [add(dedup, store, article(sources[f"e12-colony-7-dismissals/{k}"], translated=False))
+           for k in ("ru", "nb")]
+    e13 = [add(dedup, store, article(sources[f"e13-colony-7-transfers/{k}"], translated=False))
+           for k in ("ru", "en")]
+    assert e12[1].story_id == e12[0].story_id
+    assert [m.kind for m in e12[1].matches] == ["signals"]
+    assert {a.story_id for a in e13}.isdisjoint({e12[0].story_id})
+    # the statement is what decides: without it the retelling stays a story of its own
+    without = Deduplicator(store, DedupOptions.defaults(), quotes=_NoQuotes())
+    without.rebuild()
+    assert without.resolve(stored_story(store, sources["e12-colony-7-dismissals/ru"].url)) != \
+        without.resolve(stored_story(store, sources["e12-colony-7-dismissals/nb"].url))
 
 
 # -- exact and near copies ------------------------------------------------------------------------

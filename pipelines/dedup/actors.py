@@ -28,12 +28,19 @@ class OrganisationFinder:
     def __init__(self, actor_dirs: Iterable[str | Path] = (), *, bundled: bool = True) -> None:
         actors = [a for a in load_actors(actor_dirs, bundled=bundled).values()
                   if a.kind in ORGANISATION_KINDS]
-        self.index = MentionIndex(actors, Keyer())
+        self.index = MentionIndex(actors, shared_keyer())
 
     def spans(self, text: str, language: str) -> list[tuple[int, int, str]]:
         """(start, end, actor id) of each organisation mentioned, in text order."""
         return [(m.start, m.end, m.actor) for m in self.index.find(text, language)
                 if m.via != "fuzzy"]
+
+
+@lru_cache(maxsize=1)
+def shared_keyer() -> Keyer:
+    """One keyer per process for the organisation and quote finders (it holds the analysers
+    and a cache of keyed words)."""
+    return Keyer()
 
 
 @lru_cache(maxsize=8)

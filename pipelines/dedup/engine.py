@@ -6,8 +6,9 @@ Evidence for a link between two articles, strongest first:
 2. a near copy in any language: MinHash of word shingles, candidates from the LSH buckets;
 3. one event told in other words, in another language or the same one: rare names (keyed across
    scripts, schemes and inflection by ``pipelines.names``), numbers, dates and links shared
-   within a short time, and, where both have a text in the pivot language (their own or a
-   finished translation), an overlap of content words.
+   within a short time, the same speaker quoted with them (``quotes``), and, where both have a
+   text in the pivot language (their own or a finished translation), an overlap of content
+   words.
 
 A story is a connected group of links (``dedup_links``), so it does not depend on the order the
 articles came in, once every link has been judged against the same index: ``assign`` links a new
@@ -28,6 +29,7 @@ from dataclasses import dataclass, field
 from pipelines.dedup.actors import OrganisationFinder, organisation_finder
 from pipelines.dedup.features import Features, article_features
 from pipelines.dedup.options import DedupOptions
+from pipelines.dedup.quotes import MIN_QUOTED_ALIKE, QuoteFinder, quote_finder, quoted
 from pipelines.dedup.sketch import Sketcher, containment
 from pipelines.dedup.text import run_shares
 from pipelines.names import NameNormalizer
@@ -90,6 +92,7 @@ class Judgement:
     agreement: float  # weighted agreement of signals
     rare: float  # rare signals shared (a word of an n-word name counts 1/n)
     shared: tuple[float, ...] = ()  # weights of the shared signals
+    quotes: float = 0.0  # what their shared statements added to the agreement (quotes.py)
 
 
 @dataclass
@@ -113,12 +116,13 @@ class Deduplicator:
     rare_weight = 0.7  # a signal at least this rare (about 5 other groups carry it at most)
 
     def __init__(self, store, options: DedupOptions, names: NameNormalizer | None = None,
-                 organisations: OrganisationFinder | None = None, *,
-                 rebuilding: bool = False) -> None:
+                 organisations: OrganisationFinder | None = None,
+                 quotes: QuoteFinder | None = None, *, rebuilding: bool = False) -> None:
         self.store = store
         self.options = options
         self.names = names or NameNormalizer()
         self.organisations = organisations or organisation_finder(options.actor_dirs)
+        self.quotes = quotes or quote_finder(options.actor_dirs)
         self.index = store.dedup_index()  # creates the tables (a script commits on its own)
         if not rebuilding:  # a rebuild is what replaces signatures made with other settings
             with store.transaction():
@@ -134,7 +138,8 @@ class Deduplicator:
 
     # -- public -----------------------------------------------------------------------------
     def features(self, article: Article) -> Features:
-        return article_features(article, self.options, self.names, self.organisations)
+        return article_features(article, self.options, self.names, self.organisations,
+                                self.quotes)
 
     def assign(self, article: Article, features: Features | None = None) -> Assignment:
         """Give ``article`` its story id (also sets ``article.story_id``) and index it.
@@ -283,6 +288,7 @@ class Deduplicator:
             self.sketcher.band_keys(signature),
             old_bands,
             sorted(features.signals),
+            sorted(_evidence(features.signals)),
         )
 
     def _exact(self, article: Article) -> Assignment | None:
@@ -465,7 +471,7 @@ class Deduplicator:
         gap = abs(other.ts - doc.ts)
         if gap > options.window_days * _DAY:
             return None
-        agreement, rare = self.agreement(doc, other, carriers)
+        agreement, rare, quotes = self.agreement(doc, other, carriers)
         overlap = None
         shared = tuple(sorted((_rarity(carriers, t, doc.group, other.group)
                                for t in _evidence_tokens(doc) & _evidence_tokens(other)),
@@ -475,7 +481,7 @@ class Deduplicator:
                                        Sketcher.loads(other.pivot_signature))
         if self.trace is not None:
             self.trace.append(Judgement(doc.article_id, other.article_id, gap, overlap,
-                                        agreement, rare, shared))
+                                        agreement, rare, shared, quotes))
         if rare < self.min_shared_signals - 1e-9:
             return None
         if (overlap is not None and overlap >= options.cross_threshold
@@ -485,14 +491,22 @@ class Deduplicator:
             return ("signals", round(agreement, 4))
         return None
 
-    def agreement(self, doc: Doc, other: Doc, carriers: _Carriers) -> tuple[float, float]:
-        """Weighted overlap of two articles' signals, and how many rare ones they share.
+    def agreement(self, doc: Doc, other: Doc, carriers: _Carriers
+                  ) -> tuple[float, float, float]:
+        """Weighted overlap of two articles' signals, how many rare ones they share, and what
+        their shared statements added to the overlap.
 
         A token's weight falls with the log of the near-copy groups other than these two's that
         carry it in ``doc``'s window (``_rarity``): a name only these two articles have weighs
         1, the region every article of the week names next to nothing. The shared weight is divided by the smaller
         article's total plus a quarter (``extra_weight``) of what the other adds: a retelling's own
         reporting counts against a match, but little.
+
+        Statements (``q:`` tokens, ``quotes.py``): the shared signals that both articles quote
+        one speaker with, when at least two of them are rare, count twice in the shared weight
+        (the same person said the same numbers and names). They are not counted in the totals (they restate signals counted already: a
+        statement the other article leaves out costs nothing) nor among the rare signals (a
+        number and the statement it is in are not two independent pieces of evidence).
         """
         mine, theirs = _evidence_tokens(doc), _evidence_tokens(other)
         for token in mine | theirs:
@@ -507,9 +521,12 @@ class Deduplicator:
                          math.fsum(weight[t] * their_share.get(t, 1.0) for t in theirs)))
         scale = totals[0] + self.extra_weight * (totals[1] - totals[0])
         if scale <= 0.0:
-            return 0.0, 0.0
+            return 0.0, 0.0, 0.0
         rare = math.fsum(share[t] for t in both if weight[t] >= self.rare_weight)
-        return math.fsum(weight[t] * share[t] for t in both) / scale, rare
+        alike = _quoted_alike(doc, other, share, weight, self.rare_weight)
+        quotes = math.fsum(weight[t] * share[t] for t in alike)
+        return min(1.0, math.fsum(weight[t] * share[t] for t in both) / scale + quotes / scale), \
+            rare, quotes / scale
 
     def _postings(self, token: str, ts: int, carriers: _Carriers) -> list:
         """Postings of a token in the window; records which groups carry it there (None when
@@ -666,9 +683,31 @@ class Deduplicator:
 
 
 
+def _quoted_alike(doc: Doc, other: Doc, share: dict[str, float], weight: dict[str, float],
+                  rare_weight: float) -> set[str]:
+    """The signals both articles quote one speaker with (``quotes.py``), for each speaker
+    with at least ``MIN_QUOTED_ALIKE`` rare ones among them (``share``: what each shared
+    signal counts as, 1/n for a word of an n-word name). One rare number in common, or the
+    jail's number and the region, is what the same spokesman says about two events often
+    enough."""
+    mine, theirs = quoted(doc.signals), quoted(other.signals)
+    alike: set[str] = set()
+    for speaker in mine.keys() & theirs.keys():
+        both = mine[speaker] & theirs[speaker] & share.keys()
+        rare = math.fsum(share[t] for t in both if weight[t] >= rare_weight)
+        if rare >= MIN_QUOTED_ALIKE - 1e-9:
+            alike |= both
+    return alike
+
+
 def _evidence_tokens(doc: Doc) -> set[str]:
-    """The signals that are evidence (``r:`` tokens only say which names are one)."""
-    return {t for t in doc.signals if not t.startswith("r:")}
+    return _evidence(doc.signals)
+
+
+def _evidence(signals: Iterable[str]) -> set[str]:
+    """The signals that are evidence on their own, and the only ones posted in the index
+    (``r:`` tokens only say which names are one; ``q:`` tokens who said which of them)."""
+    return {t for t in signals if not t.startswith(("r:", "q:"))}
 
 
 def _rarity(carriers: _Carriers, token: str, *own_groups: int, limit: int = 100) -> float:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from pipelines.dedup.actors import OrganisationFinder
 from pipelines.dedup.options import DedupOptions
+from pipelines.dedup.quotes import QuoteFinder
 from pipelines.dedup.text import content_terms, shingles, signals, words
 from pipelines.names import NameNormalizer
 from search.article import Article
@@ -17,7 +18,7 @@ from search.article import Article
 class Features:
     shingles: set[str]  # word shingles of the article's own text
     pivot_terms: set[str]  # content-word stems of its pivot-language text; empty when none
-    signals: set[str]  # numbers, dates, URLs, name keys (of the text and its translation)
+    signals: set[str]  # numbers, dates, URLs, names, organisations; q: statements (quotes.py)
     ts: int  # publication time (else fetch time), epoch seconds
     key: str  # fingerprint of the inputs: unchanged key = nothing to redo
 
@@ -33,7 +34,8 @@ def pivot_text(article: Article, pivot: str) -> str | None:
 
 
 def article_features(article: Article, options: DedupOptions, names: NameNormalizer,
-                     organisations: OrganisationFinder | None = None) -> Features:
+                     organisations: OrganisationFinder | None = None,
+                     quotes: QuoteFinder | None = None) -> Features:
     body = article.body
     if len(words(body)) < options.shingle_size * 3:
         body = article.title + "\n" + body  # a brief: its headline is a good part of its text
@@ -44,6 +46,8 @@ def article_features(article: Article, options: DedupOptions, names: NameNormali
     # counting them twice would make two translated articles look closer than two without
     found = signals(article.title + "\n" + article.body, article.language, names, day,
                     organisations)
+    if quotes is not None:  # who said which of these (the statements of its body)
+        found |= quotes.tokens(article.body, article.language, found, names, day, organisations)
     key_source = "\x00".join((article.text_sha256, article.language, pivot or "",
                               article.published or ""))
     return Features(

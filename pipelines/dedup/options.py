@@ -71,5 +71,5 @@ class DedupOptions:
 
     def signature_params(self) -> dict[str, Any]:
         """The values stored signatures depend on: changing one requires `newsmon dedup rebuild`."""
-        return {"index_version": 3, "num_perm": self.num_perm, "shingle_size": self.shingle_size,
+        return {"index_version": 4, "num_perm": self.num_perm, "shingle_size": self.shingle_size,
                 "near_threshold": self.near_threshold, "pivot": self.pivot}
