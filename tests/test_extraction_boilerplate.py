@@ -117,5 +117,38 @@ def test_the_site_name_is_cut_with_the_parts_after_it():
                             ) == "Bridge: the vote - what comes next"
 
 
+def _titled(head: str, h1: str) -> tuple[str, str]:
+    html = (f"<html><head>{head}</head><body><main><article><h1>{h1}</h1>{paragraphs()}"
+            "</article></main></body></html>")
+    article = extract_article(html, "https://news.example/2024/05/harbour-bridge")
+    return article.title, article.sources["title"]
+
+
+def _json_ld(headline: str) -> str:
+    return f'<script type="application/ld+json">{{"@type": "NewsArticle", "headline": "{headline}"}}</script>'
+
+
+def test_og_title_wins_over_a_json_ld_headline_that_went_through_an_html_filter():
+    og = """<meta property="og:title" content='Mayor&#39;s bridge: "Not a day too soon"'>"""
+    filtered = _json_ld("Mayor&#8217;s bridge &#8211; &quot;Not a day too soon&quot;")
+    assert _titled(filtered + og, "Bridge") == ('Mayor\'s bridge: "Not a day too soon"', "og")
+    # the same headline in plain JSON: the JSON-LD one is kept, typographic apostrophe and all
+    assert _titled(_json_ld("Mayor\u2019s bridge: \\\"Not a day too soon\\\"") + og, "Bridge")[1] == "json-ld"
+    # entities, but other words than og:title: nothing says which of two headlines is meant
+    assert _titled(_json_ld("Harbour bridge &#8211; a vote") + og, "Bridge")[1] == "json-ld"
+
+
+def test_the_headline_shared_after_two_different_kickers_is_the_title():
+    head = "<meta property='og:title' content='Council vote: Harbour bridge to be rebuilt by spring'>"
+    assert _titled(head, "City news - Harbour bridge to be rebuilt by spring") == (
+        "Harbour bridge to be rebuilt by spring", "og+h1-shared")
+    # the <h1> is the statement with a label before it: the statement stays whole
+    assert _titled(head, "City Council vote: Harbour bridge to be rebuilt by spring")[0] == (
+        "Council vote: Harbour bridge to be rebuilt by spring")
+    # the common end does not start after a cut in the <h1>: no kicker to leave out
+    assert _titled(head, "Vote Harbour bridge to be rebuilt by spring")[0] == (
+        "Council vote: Harbour bridge to be rebuilt by spring")
+
+
 def test_scoring_ignores_soft_hyphens_and_zero_width_characters():
     assert tokens("Brenn\u00adpunkt und Null\u200bbreite") == ["brennpunkt", "und", "nullbreite"]

@@ -211,18 +211,49 @@ def _one_line(text: str) -> str:
     return " ".join(clean_text(html_unescape(text)).split())
 
 
+# An HTML entity in a JSON string: JSON needs none, so the text went through an HTML filter
+# (WordPress turns ' into &#8217;, quotes into &quot;) on its way into the JSON-LD.
+_ENTITY = re.compile(r"&(?:#\d+|#x[0-9a-f]+|[a-z]+\d*);", re.IGNORECASE)
+# where a kicker ends: "Kicker: Headline", "Kicker - Headline", "Kicker / Headline"
+_KICKER_CUT = re.compile(r"\s+[|\-–—•·/]\s+|:\s+|\s*[｜：]\s*")
+
+
+def _after_cut(title: str, tail: str) -> bool:
+    """Whether ``tail`` is what follows one of the title's kicker cuts."""
+    return any(title[cut.end():].casefold() == tail.casefold() for cut in _KICKER_CUT.finditer(title))
+
+
+def _shared_headline(title: str, heading: str) -> str:
+    """The headline that a statement and the page's <h1> share after two different kickers
+    ("Angriff auf Israel: «…»" and "Eskalation in Nahost - «…»" give "«…»"): their longest
+    common end, when it starts right after a kicker's cut in both; else ''."""
+    mine, theirs = title.casefold(), heading.casefold()
+    size = 0
+    while size < min(len(mine), len(theirs)) and mine[-1 - size] == theirs[-1 - size]:
+        size += 1
+    shared = title[len(title) - size:].strip()
+    if word_count(shared) >= 4 and _after_cut(title, shared) and _after_cut(heading, shared):
+        return shared
+    return ""
+
+
 def _title(selector: Selector, hints: dict[str, str], meta: PageMeta, doc: TrafilaturaMeta, url: str
            ) -> tuple[str, str]:
     """The headline and its source: an outlet hint, else the page's own statements in the order
     that matched the real pages best (JSON-LD headline, og:title, <title>), the site's name cut
-    off; trafilatura's guess (which may be an <h1>) last."""
+    off; trafilatura's guess (which may be an <h1>) last. og:title goes first where the JSON-LD
+    headline says the same words through an HTML filter (entities in JSON: quotes, dashes and
+    apostrophes changed on the way)."""
     hinted = (_hint(selector, hints.get("title")) or [""])[0]
     if hinted:
         return _one_line(hinted), "hint"
     headings = [_one_line(h) for h in selector.xpath("//h1").xpath("string()").getall()]
+    statements = [(meta.headline, "json-ld"), (meta.og_title, "og")]
+    if _ENTITY.search(meta.headline) and meta.og_title and _squash(html_unescape(meta.headline)) == _squash(
+            _strip_site_name(_one_line(meta.og_title), meta.site_name, url)):
+        statements.reverse()
     for value, source in (
-        (meta.headline, "json-ld"),
-        (meta.og_title, "og"),
+        *statements,
         (selector.xpath("//title/text()").get() or "", "html-title"),
         (None, "trafilatura"),
     ):
@@ -233,6 +264,10 @@ def _title(selector: Selector, hints: dict[str, str], meta: PageMeta, doc: Trafi
             rest = title[len(heading):] if heading and title.startswith(heading) else ""
             if _TITLE_SEPARATORS.match(rest) and len(_TITLE_SEPARATORS.split(rest)) == 2:
                 return heading, f"{source}+h1"
+        for heading in headings[:1]:
+            shared = _shared_headline(title, heading)
+            if shared:
+                return shared, f"{source}+h1-shared"
         if title:
             return title, source
     return "", ""
