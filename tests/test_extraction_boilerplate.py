@@ -56,6 +56,18 @@ def test_an_aside_inside_the_article_is_left_out():
     assert "weekly newsletter" not in body
 
 
+def test_a_caption_in_one_box_with_a_picture_is_left_out_but_not_a_paragraph_with_an_emoji():
+    photo = ("<p><img src='/bridge.jpg' width='1200' height='800'><br>"
+             "<em>The old bridge seen from the ferry terminal in April</em></p>")
+    widget = ("<div class='image-widget'><span><picture><img src='/mayor.jpg'></picture></span>"
+              "<p>The mayor at the town hall</p><p>Image: City of Harbour</p></div>")
+    emoji = "<img class='emoji' src='/smile.png'>"
+    lines = [*STORY[:3], STORY[3] + emoji, *STORY[4:]]
+    body = body_of(page(paragraphs(lines[:2]) + photo + paragraphs(lines[2:5]) + widget + paragraphs(lines[5:])))
+    assert "ferry terminal" not in body and "town hall" not in body and "Image:" not in body
+    assert all(line in body for line in STORY)
+
+
 def test_closing_italic_notes_go_but_italic_text_followed_by_the_story_stays():
     opening = "<p><em>The mayor spoke to reporters outside the town hall on a rainy afternoon.</em></p>"
     closing = ("<p><em>With files from the regional news agency and our correspondent in the"

@@ -392,6 +392,39 @@ def prune_asides(tree: lxml_html.HtmlElement) -> int:
     return removed
 
 
+def _small_image(image: lxml_html.HtmlElement) -> bool:
+    """An icon, an emoji or a tracking pixel: sized under 100 pixels, or named so by its class."""
+    sizes = [image.get("width", ""), image.get("height", "")]
+    if any(size.isdigit() and int(size) < 100 for size in sizes):
+        return True
+    return bool(re.search(r"emoji|icon|logo|avatar", image.get("class", ""), re.IGNORECASE))
+
+
+def prune_picture_captions(tree: lxml_html.HtmlElement, max_words: int = 40) -> int:
+    """Remove the caption and credit that sit in one box with a picture ("<p><img><br><em>The
+    minister on Monday</em></p>", a picture widget with a caption and an "Image: …" line) where
+    the page does not say so with <figure> or a class word: the nearest block around a picture
+    that holds text at all, when that text is short. Returns how many were removed."""
+    root = tree.getroottree().getroot()
+    removed = 0
+    for image in tree.xpath("//body//img"):
+        if image.getroottree().getroot() is not root or _small_image(image):
+            continue
+        box = image.getparent()
+        for _ in range(4):  # up through the wrappers that hold only the picture
+            if box is None or box.tag in ("body", "article", "main") or box.text_content().strip():
+                break
+            box = box.getparent()
+        if (box is None or box.getparent() is None
+                or box.tag in ("body", "article", "main", "h1", "a", "figure", "figcaption")
+                or not box.text_content().strip() or box.find(".//h1") is not None):
+            continue
+        if word_count(box.text_content()) <= max_words:
+            box.drop_tree()
+            removed += 1
+    return removed
+
+
 class TrafilaturaMeta:
     """trafilatura's metadata (bylines, htmldate's extensive date search, tags), computed only
     when the page's own statements leave a field empty: it costs a pass over the page."""
@@ -411,6 +444,7 @@ def _body_text(tree: lxml_html.HtmlElement, url: str) -> str:
     """Main text: trafilatura's default mode, tables kept, link blocks and embeds removed."""
     tree = deepcopy(tree)
     prune_asides(tree)
+    prune_picture_captions(tree)
     prune_trailing_notes(tree)
     prune_link_blocks(tree)
     result = trafilatura.bare_extraction(
