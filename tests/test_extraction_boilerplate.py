@@ -7,8 +7,10 @@ the real pages themselves are scored by tests/test_extraction_devset.py.
 
 from __future__ import annotations
 
+from lxml import html as lxml_html
+
 from pipelines.normalize.evaluation import tokens
-from pipelines.normalize.extract import _strip_site_name, extract_article
+from pipelines.normalize.extract import _strip_site_name, extract_article, prune_link_blocks
 
 STORY = [
     "The city council voted on Tuesday to rebuild the old harbour bridge before the winter storms.",
@@ -66,6 +68,25 @@ def test_a_caption_in_one_box_with_a_picture_is_left_out_but_not_a_paragraph_wit
     body = body_of(page(paragraphs(lines[:2]) + photo + paragraphs(lines[2:5]) + widget + paragraphs(lines[5:])))
     assert "ferry terminal" not in body and "town hall" not in body and "Image:" not in body
     assert all(line in body for line in STORY)
+
+
+def test_link_blocks_go_with_their_labels_however_indented():
+    pad = "\n" + " " * 40
+    tags = (f"<ul class='labels'>{pad}<li>Tags of this story : </li>{pad}<li><span>News</span></li>"
+            + "".join(f"{pad}<li>{pad}<a href='/t/{t}'>{pad}{t}{pad}</a>{pad}</li>" for t in ("Harbour", "Council", "Ferries"))
+            + "</ul>")
+    related = ("<div><h3>More on this</h3><ul><li><a href='/1'>Ferry prices to rise in the new year</a></li>"
+               "<li><a href='/2'>Island schools ask for a later start</a></li></ul></div>")
+    label = "<p><strong>READ ANOTHER STORY FROM THE HARBOUR HERE |</strong> <a href='/3'>Ferries to run all night</a></p>"
+    body = body_of(page(paragraphs(STORY[:3]) + label + paragraphs(STORY[3:6]) + related
+                        + paragraphs(STORY[6:]) + tags))
+    for gone in ("Tags of this story", "Council\n", "More on this", "Ferry prices", "ANOTHER STORY", "all night"):
+        assert gone not in body
+    assert all(line in body for line in STORY)
+    # the label goes with the list it names (trafilatura keeps a lone label in some layouts)
+    tree = lxml_html.fromstring(page(paragraphs() + related))
+    prune_link_blocks(tree)
+    assert "More on this" not in tree.text_content()
 
 
 def test_closing_italic_notes_go_but_italic_text_followed_by_the_story_stays():

@@ -305,10 +305,21 @@ _DATE_FORMAT = {"outputformat": "%Y-%m-%dT%H:%M:%S%z"}
 def _linked_share(element: lxml_html.HtmlElement) -> tuple[int, float]:
     """(words, share of the text inside links) of an element; the share is counted in letters."""
     text = element.text_content()
-    if not text.strip():
+    letters = len("".join(text.split()))  # indentation between list items is not text
+    if not letters:
         return 0, 0.0
-    linked = sum(len(a.text_content().strip()) for a in element.iter("a"))
-    return word_count(text), min(1.0, linked / len(text.strip()))
+    linked = sum(len("".join(a.text_content().split())) for a in element.iter("a"))
+    return word_count(text), min(1.0, linked / letters)
+
+
+def _bold_label(paragraph: lxml_html.HtmlElement) -> bool:
+    """Whether all of a paragraph's text outside its links is set in bold: a label before a
+    link ("<b>ALSO READ |</b> <a>other story</a>")."""
+    outside = "".join(paragraph.xpath(".//text()[not(ancestor::a or ancestor::b or ancestor::strong)]"))
+    return bool(paragraph.xpath(".//a")) and not re.sub(r"[\W_]+", "", outside)
+
+
+_LABELS = {"h2", "h3", "h4", "h5", "h6", "p", "div", "span", "strong", "b"}
 
 
 def prune_link_blocks(tree: lxml_html.HtmlElement) -> int:
@@ -320,9 +331,14 @@ def prune_link_blocks(tree: lxml_html.HtmlElement) -> int:
         if element.getparent() is None:
             continue
         words, share = _linked_share(element)
-        short_link = element.tag == "p" and words <= 25 and share >= 0.7
+        short_link = element.tag == "p" and words <= 25 and (
+            share >= 0.7 or share >= 0.3 and _bold_label(element))
         link_list = element.tag != "p" and words >= 3 and share >= 0.6
         if short_link or link_list:
+            label = element.getprevious()  # the block's title: "Related", "■関連記事", "Tags:"
+            if (link_list and label is not None and label.tag in _LABELS
+                    and not (label.tail or "").strip() and word_count(label.text_content()) <= 8):
+                label.drop_tree()
             element.drop_tree()
             removed += 1
     return removed
