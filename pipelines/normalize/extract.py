@@ -394,8 +394,9 @@ def prune_asides(tree: lxml_html.HtmlElement) -> int:
     total = _visible_length(body if body is not None else tree)
     removed = 0
     # attribute values first: making an element object for each element of the page costs more
-    marked = [value.getparent() for value in tree.xpath("//body//@class | //body//@id")
-              if _ASIDE_MARK.search(value)]
+    values = tree.xpath("//body//@class | //body//@id")
+    marks = {value for value in set(values) if _ASIDE_MARK.search(value)}  # pages repeat classes
+    marked = [value.getparent() for value in values if value in marks]
     for element in dict.fromkeys([*marked, *tree.xpath("//body//aside")]):
         if element.tag in ("body", "article", "main", "h1"):
             continue
