@@ -99,6 +99,14 @@ def test_closing_italic_notes_go_but_italic_text_followed_by_the_story_stays():
     assert all(line in body for line in STORY)
 
 
+def test_a_closing_note_in_italics_split_by_its_link_goes():
+    note = ("<section><p><em>Our evening newsletter brings the day's news from the harbour to"
+            " your inbox. </em><a href='/newsletter'><em>Sign up here!</em></a></p></section>")
+    body = body_of(page(f"<section>{paragraphs()}</section>" + note))
+    assert "newsletter" not in body and "Sign up" not in body
+    assert all(line in body for line in STORY)
+
+
 def test_repeated_headlines_datelines_and_copyright_lines_are_not_body_text():
     furniture = ["<p>Harbour bridge to be rebuilt</p>", "<p>Updated 15.59 | Published 14.14</p>",
                  "<p>17:41 CET, May 13, 2024</p>"]

@@ -345,13 +345,11 @@ def prune_link_blocks(tree: lxml_html.HtmlElement) -> int:
 
 
 def _wholly_italic(paragraph: lxml_html.HtmlElement) -> bool:
-    """Whether all of a paragraph's text sits in one <em> or <i> (maybe inside <b>/<strong>)."""
-    inner = paragraph
-    while len(inner) == 1 and not (inner.text or "").strip() and not (inner[0].tail or "").strip():
-        inner = inner[0]
-        if inner.tag in ("em", "i"):
-            return True
-    return False
+    """Whether all of a paragraph's text is set in italics (<em>/<i>, maybe inside a link or
+    <b>): "<em>Our newsletter …</em><a><em>Sign up here</em></a>"."""
+    if paragraph.find(".//em") is None and paragraph.find(".//i") is None:
+        return False
+    return not "".join(paragraph.xpath(".//text()[not(ancestor::em or ancestor::i)]")).strip()
 
 
 def prune_trailing_notes(tree: lxml_html.HtmlElement) -> int:
