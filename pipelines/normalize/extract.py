@@ -516,14 +516,18 @@ def _marked_lead(tree: lxml_html.HtmlElement, body: str) -> str:
         return ""
     end = start[0].xpath("count(preceding::*)")
     folded = " ".join(body.split()).casefold()
-    for value in tree.xpath("//body//@class"):
-        if not _LEAD_MARK.search(value):
+    values = tree.xpath("//body//@class")
+    marks = {value for value in set(values) if _LEAD_MARK.search(value)}
+    for value in values:
+        if value not in marks:
             continue
         element = value.getparent()
+        text = " ".join(element.text_content().split())
+        if not 8 <= word_count(text) <= 120:  # the cheap test first: the others walk the page
+            continue
         if element.xpath("count(preceding::*)") >= end or not element.xpath("boolean(preceding::h1)"):
             continue
-        text = " ".join(element.text_content().split())
-        if 8 <= word_count(text) <= 120 and not element.xpath(_NOT_SHOWN):
+        if not element.xpath(_NOT_SHOWN):
             return "" if text.casefold() in folded else clean_text(text)
     return ""
 
