@@ -42,8 +42,11 @@ def body_of(html: str) -> str:
 def test_a_fact_box_marked_by_its_class_is_left_out():
     box = ("<div class='c-infobox'><h3>Facts</h3><p>The bridge opened in 1931 and carries"
            " twelve thousand cars on a normal working day.</p></div>")
-    body = body_of(page(paragraphs(STORY[:4]) + box + paragraphs(STORY[4:])))
+    modal = ("<div class='save-modal-dropdown'><p>Saving articles is a feature for subscribers"
+             " only, so subscribe today and read every story on the harbour.</p></div>")
+    body = body_of(page(paragraphs(STORY[:4]) + box + paragraphs(STORY[4:6]) + modal + paragraphs(STORY[6:])))
     assert "twelve thousand cars" not in body
+    assert "subscribers" not in body
     assert all(line in body for line in STORY)
 
 

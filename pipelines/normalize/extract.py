@@ -367,12 +367,13 @@ def prune_trailing_notes(tree: lxml_html.HtmlElement) -> int:
 
 # Class and id words that mark a box beside the story inside the article: fact boxes, links to
 # related stories, newsletter, sign-up and donation prompts, disclaimers, picture captions and
-# credits, copyright lines, author bios, dates and kickers over the headline. Matched on word starts,
+# credits, copyright lines, author bios, dates and kickers over the headline,
+# modal dialogs ("this feature is for subscribers"). Matched on word starts,
 # so "infobox" and "c-infobox__text" match but "contentinfo" does not. Not "paywall", "teaser" or
 # "subscriber": on real pages those words also wrap the story's own text.
 _ASIDE_WORDS = ("info-?box", "fact-?box", "fakten", "related", "newsletter", "promo", "recommend",
                 "signup", "donat", "disclaimer", "caption", "credit", "img-desc", "image-desc",
-                "copyright", "bio", "date", "kicker")
+                "copyright", "bio", "date", "kicker", "modal")
 _ASIDE_MARK = re.compile(rf"(?:^|[\s_-])(?:{'|'.join(_ASIDE_WORDS)})", re.IGNORECASE)
 
 
