@@ -7,8 +7,10 @@ the real pages themselves are scored by tests/test_extraction_devset.py.
 
 from __future__ import annotations
 
+from lxml import html as lxml_html
+
 from pipelines.normalize.evaluation import tokens
-from pipelines.normalize.extract import _strip_site_name, extract_article
+from pipelines.normalize.extract import _strip_site_name, extract_article, prune_link_blocks
 
 STORY = [
     "The city council voted on Tuesday to rebuild the old harbour bridge before the winter storms.",
@@ -40,8 +42,11 @@ def body_of(html: str) -> str:
 def test_a_fact_box_marked_by_its_class_is_left_out():
     box = ("<div class='c-infobox'><h3>Facts</h3><p>The bridge opened in 1931 and carries"
            " twelve thousand cars on a normal working day.</p></div>")
-    body = body_of(page(paragraphs(STORY[:4]) + box + paragraphs(STORY[4:])))
+    modal = ("<div class='save-modal-dropdown'><p>Saving articles is a feature for subscribers"
+             " only, so subscribe today and read every story on the harbour.</p></div>")
+    body = body_of(page(paragraphs(STORY[:4]) + box + paragraphs(STORY[4:6]) + modal + paragraphs(STORY[6:])))
     assert "twelve thousand cars" not in body
+    assert "subscribers" not in body
     assert all(line in body for line in STORY)
 
 
@@ -56,6 +61,37 @@ def test_an_aside_inside_the_article_is_left_out():
     assert "weekly newsletter" not in body
 
 
+def test_a_caption_in_one_box_with_a_picture_is_left_out_but_not_a_paragraph_with_an_emoji():
+    photo = ("<p><img src='/bridge.jpg' width='1200' height='800'><br>"
+             "<em>The old bridge seen from the ferry terminal in April</em></p>")
+    widget = ("<div class='image-widget'><span><picture><img src='/mayor.jpg'></picture></span>"
+              "<p>The mayor at the town hall</p><p>Image: City of Harbour</p></div>")
+    emoji = "<img class='emoji' src='/smile.png'>"
+    lines = [*STORY[:3], STORY[3] + emoji, *STORY[4:]]
+    body = body_of(page(paragraphs(lines[:2]) + photo + paragraphs(lines[2:5]) + widget + paragraphs(lines[5:])))
+    assert "ferry terminal" not in body and "town hall" not in body and "Image:" not in body
+    assert all(line in body for line in STORY)
+
+
+def test_link_blocks_go_with_their_labels_however_indented():
+    pad = "\n" + " " * 40
+    tags = (f"<ul class='labels'>{pad}<li>Tags of this story : </li>{pad}<li><span>News</span></li>"
+            + "".join(f"{pad}<li>{pad}<a href='/t/{t}'>{pad}{t}{pad}</a>{pad}</li>" for t in ("Harbour", "Council", "Ferries"))
+            + "</ul>")
+    related = ("<div><h3>More on this</h3><ul><li><a href='/1'>Ferry prices to rise in the new year</a></li>"
+               "<li><a href='/2'>Island schools ask for a later start</a></li></ul></div>")
+    label = "<p><strong>READ ANOTHER STORY FROM THE HARBOUR HERE |</strong> <a href='/3'>Ferries to run all night</a></p>"
+    body = body_of(page(paragraphs(STORY[:3]) + label + paragraphs(STORY[3:6]) + related
+                        + paragraphs(STORY[6:]) + tags))
+    for gone in ("Tags of this story", "Council\n", "More on this", "Ferry prices", "ANOTHER STORY", "all night"):
+        assert gone not in body
+    assert all(line in body for line in STORY)
+    # the label goes with the list it names (trafilatura keeps a lone label in some layouts)
+    tree = lxml_html.fromstring(page(paragraphs() + related))
+    prune_link_blocks(tree)
+    assert "More on this" not in tree.text_content()
+
+
 def test_closing_italic_notes_go_but_italic_text_followed_by_the_story_stays():
     opening = "<p><em>The mayor spoke to reporters outside the town hall on a rainy afternoon.</em></p>"
     closing = ("<p><em>With files from the regional news agency and our correspondent in the"
@@ -63,6 +99,14 @@ def test_closing_italic_notes_go_but_italic_text_followed_by_the_story_stays():
     body = body_of(page(opening + paragraphs() + closing))
     assert "The mayor spoke to reporters" in body
     assert "With files from" not in body
+    assert all(line in body for line in STORY)
+
+
+def test_a_closing_note_in_italics_split_by_its_link_goes():
+    note = ("<section><p><em>Our evening newsletter brings the day's news from the harbour to"
+            " your inbox. </em><a href='/newsletter'><em>Sign up here!</em></a></p></section>")
+    body = body_of(page(f"<section>{paragraphs()}</section>" + note))
+    assert "newsletter" not in body and "Sign up" not in body
     assert all(line in body for line in STORY)
 
 
@@ -115,6 +159,39 @@ def test_the_site_name_is_cut_with_the_parts_after_it():
     # a last part that does not name the site is part of the headline
     assert _strip_site_name("Bridge: the vote - what comes next", "Harbour", "https://harbour.example/a"
                             ) == "Bridge: the vote - what comes next"
+
+
+def _titled(head: str, h1: str) -> tuple[str, str]:
+    html = (f"<html><head>{head}</head><body><main><article><h1>{h1}</h1>{paragraphs()}"
+            "</article></main></body></html>")
+    article = extract_article(html, "https://news.example/2024/05/harbour-bridge")
+    return article.title, article.sources["title"]
+
+
+def _json_ld(headline: str) -> str:
+    return f'<script type="application/ld+json">{{"@type": "NewsArticle", "headline": "{headline}"}}</script>'
+
+
+def test_og_title_wins_over_a_json_ld_headline_that_went_through_an_html_filter():
+    og = """<meta property="og:title" content='Mayor&#39;s bridge: "Not a day too soon"'>"""
+    filtered = _json_ld("Mayor&#8217;s bridge &#8211; &quot;Not a day too soon&quot;")
+    assert _titled(filtered + og, "Bridge") == ('Mayor\'s bridge: "Not a day too soon"', "og")
+    # the same headline in plain JSON: the JSON-LD one is kept, typographic apostrophe and all
+    assert _titled(_json_ld("Mayor\u2019s bridge: \\\"Not a day too soon\\\"") + og, "Bridge")[1] == "json-ld"
+    # entities, but other words than og:title: nothing says which of two headlines is meant
+    assert _titled(_json_ld("Harbour bridge &#8211; a vote") + og, "Bridge")[1] == "json-ld"
+
+
+def test_the_headline_shared_after_two_different_kickers_is_the_title():
+    head = "<meta property='og:title' content='Council vote: Harbour bridge to be rebuilt by spring'>"
+    assert _titled(head, "City news - Harbour bridge to be rebuilt by spring") == (
+        "Harbour bridge to be rebuilt by spring", "og+h1-shared")
+    # the <h1> is the statement with a label before it: the statement stays whole
+    assert _titled(head, "City Council vote: Harbour bridge to be rebuilt by spring")[0] == (
+        "Council vote: Harbour bridge to be rebuilt by spring")
+    # the common end does not start after a cut in the <h1>: no kicker to leave out
+    assert _titled(head, "Vote Harbour bridge to be rebuilt by spring")[0] == (
+        "Council vote: Harbour bridge to be rebuilt by spring")
 
 
 def test_scoring_ignores_soft_hyphens_and_zero_width_characters():

@@ -211,18 +211,49 @@ def _one_line(text: str) -> str:
     return " ".join(clean_text(html_unescape(text)).split())
 
 
+# An HTML entity in a JSON string: JSON needs none, so the text went through an HTML filter
+# (WordPress turns ' into &#8217;, quotes into &quot;) on its way into the JSON-LD.
+_ENTITY = re.compile(r"&(?:#\d+|#x[0-9a-f]+|[a-z]+\d*);", re.IGNORECASE)
+# where a kicker ends: "Kicker: Headline", "Kicker - Headline", "Kicker / Headline"
+_KICKER_CUT = re.compile(r"\s+[|\-–—•·/]\s+|:\s+|\s*[｜：]\s*")
+
+
+def _after_cut(title: str, tail: str) -> bool:
+    """Whether ``tail`` is what follows one of the title's kicker cuts."""
+    return any(title[cut.end():].casefold() == tail.casefold() for cut in _KICKER_CUT.finditer(title))
+
+
+def _shared_headline(title: str, heading: str) -> str:
+    """The headline that a statement and the page's <h1> share after two different kickers
+    ("Angriff auf Israel: «…»" and "Eskalation in Nahost - «…»" give "«…»"): their longest
+    common end, when it starts right after a kicker's cut in both; else ''."""
+    mine, theirs = title.casefold(), heading.casefold()
+    size = 0
+    while size < min(len(mine), len(theirs)) and mine[-1 - size] == theirs[-1 - size]:
+        size += 1
+    shared = title[len(title) - size:].strip()
+    if word_count(shared) >= 4 and _after_cut(title, shared) and _after_cut(heading, shared):
+        return shared
+    return ""
+
+
 def _title(selector: Selector, hints: dict[str, str], meta: PageMeta, doc: TrafilaturaMeta, url: str
            ) -> tuple[str, str]:
     """The headline and its source: an outlet hint, else the page's own statements in the order
     that matched the real pages best (JSON-LD headline, og:title, <title>), the site's name cut
-    off; trafilatura's guess (which may be an <h1>) last."""
+    off; trafilatura's guess (which may be an <h1>) last. og:title goes first where the JSON-LD
+    headline says the same words through an HTML filter (entities in JSON: quotes, dashes and
+    apostrophes changed on the way)."""
     hinted = (_hint(selector, hints.get("title")) or [""])[0]
     if hinted:
         return _one_line(hinted), "hint"
     headings = [_one_line(h) for h in selector.xpath("//h1").xpath("string()").getall()]
+    statements = [(meta.headline, "json-ld"), (meta.og_title, "og")]
+    if _ENTITY.search(meta.headline) and meta.og_title and _squash(html_unescape(meta.headline)) == _squash(
+            _strip_site_name(_one_line(meta.og_title), meta.site_name, url)):
+        statements.reverse()
     for value, source in (
-        (meta.headline, "json-ld"),
-        (meta.og_title, "og"),
+        *statements,
         (selector.xpath("//title/text()").get() or "", "html-title"),
         (None, "trafilatura"),
     ):
@@ -233,6 +264,10 @@ def _title(selector: Selector, hints: dict[str, str], meta: PageMeta, doc: Trafi
             rest = title[len(heading):] if heading and title.startswith(heading) else ""
             if _TITLE_SEPARATORS.match(rest) and len(_TITLE_SEPARATORS.split(rest)) == 2:
                 return heading, f"{source}+h1"
+        for heading in headings[:1]:
+            shared = _shared_headline(title, heading)
+            if shared:
+                return shared, f"{source}+h1-shared"
         if title:
             return title, source
     return "", ""
@@ -270,10 +305,21 @@ _DATE_FORMAT = {"outputformat": "%Y-%m-%dT%H:%M:%S%z"}
 def _linked_share(element: lxml_html.HtmlElement) -> tuple[int, float]:
     """(words, share of the text inside links) of an element; the share is counted in letters."""
     text = element.text_content()
-    if not text.strip():
+    letters = len("".join(text.split()))  # indentation between list items is not text
+    if not letters:
         return 0, 0.0
-    linked = sum(len(a.text_content().strip()) for a in element.iter("a"))
-    return word_count(text), min(1.0, linked / len(text.strip()))
+    linked = sum(len("".join(a.text_content().split())) for a in element.iter("a"))
+    return word_count(text), min(1.0, linked / letters)
+
+
+def _bold_label(paragraph: lxml_html.HtmlElement) -> bool:
+    """Whether all of a paragraph's text outside its links is set in bold: a label before a
+    link ("<b>ALSO READ |</b> <a>other story</a>")."""
+    outside = "".join(paragraph.xpath(".//text()[not(ancestor::a or ancestor::b or ancestor::strong)]"))
+    return bool(paragraph.xpath(".//a")) and not re.sub(r"[\W_]+", "", outside)
+
+
+_LABELS = {"h2", "h3", "h4", "h5", "h6", "p", "div", "span", "strong", "b"}
 
 
 def prune_link_blocks(tree: lxml_html.HtmlElement) -> int:
@@ -285,22 +331,25 @@ def prune_link_blocks(tree: lxml_html.HtmlElement) -> int:
         if element.getparent() is None:
             continue
         words, share = _linked_share(element)
-        short_link = element.tag == "p" and words <= 25 and share >= 0.7
+        short_link = element.tag == "p" and words <= 25 and (
+            share >= 0.7 or share >= 0.3 and _bold_label(element))
         link_list = element.tag != "p" and words >= 3 and share >= 0.6
         if short_link or link_list:
+            label = element.getprevious()  # the block's title: "Related", "■関連記事", "Tags:"
+            if (link_list and label is not None and label.tag in _LABELS
+                    and not (label.tail or "").strip() and word_count(label.text_content()) <= 8):
+                label.drop_tree()
             element.drop_tree()
             removed += 1
     return removed
 
 
 def _wholly_italic(paragraph: lxml_html.HtmlElement) -> bool:
-    """Whether all of a paragraph's text sits in one <em> or <i> (maybe inside <b>/<strong>)."""
-    inner = paragraph
-    while len(inner) == 1 and not (inner.text or "").strip() and not (inner[0].tail or "").strip():
-        inner = inner[0]
-        if inner.tag in ("em", "i"):
-            return True
-    return False
+    """Whether all of a paragraph's text is set in italics (<em>/<i>, maybe inside a link or
+    <b>): "<em>Our newsletter …</em><a><em>Sign up here</em></a>"."""
+    if paragraph.find(".//em") is None and paragraph.find(".//i") is None:
+        return False
+    return not "".join(paragraph.xpath(".//text()[not(ancestor::em or ancestor::i)]")).strip()
 
 
 def prune_trailing_notes(tree: lxml_html.HtmlElement) -> int:
@@ -318,12 +367,13 @@ def prune_trailing_notes(tree: lxml_html.HtmlElement) -> int:
 
 # Class and id words that mark a box beside the story inside the article: fact boxes, links to
 # related stories, newsletter, sign-up and donation prompts, disclaimers, picture captions and
-# credits, copyright lines, author bios, dates and kickers over the headline. Matched on word starts,
+# credits, copyright lines, author bios, dates and kickers over the headline,
+# modal dialogs ("this feature is for subscribers"). Matched on word starts,
 # so "infobox" and "c-infobox__text" match but "contentinfo" does not. Not "paywall", "teaser" or
 # "subscriber": on real pages those words also wrap the story's own text.
 _ASIDE_WORDS = ("info-?box", "fact-?box", "fakten", "related", "newsletter", "promo", "recommend",
                 "signup", "donat", "disclaimer", "caption", "credit", "img-desc", "image-desc",
-                "copyright", "bio", "date", "kicker")
+                "copyright", "bio", "date", "kicker", "modal")
 _ASIDE_MARK = re.compile(rf"(?:^|[\s_-])(?:{'|'.join(_ASIDE_WORDS)})", re.IGNORECASE)
 
 
@@ -343,8 +393,9 @@ def prune_asides(tree: lxml_html.HtmlElement) -> int:
     total = _visible_length(body if body is not None else tree)
     removed = 0
     # attribute values first: making an element object for each element of the page costs more
-    marked = [value.getparent() for value in tree.xpath("//body//@class | //body//@id")
-              if _ASIDE_MARK.search(value)]
+    values = tree.xpath("//body//@class | //body//@id")
+    marks = {value for value in set(values) if _ASIDE_MARK.search(value)}  # pages repeat classes
+    marked = [value.getparent() for value in values if value in marks]
     for element in dict.fromkeys([*marked, *tree.xpath("//body//aside")]):
         if element.tag in ("body", "article", "main", "h1"):
             continue
@@ -354,6 +405,39 @@ def prune_asides(tree: lxml_html.HtmlElement) -> int:
             continue
         element.drop_tree()
         removed += 1
+    return removed
+
+
+def _small_image(image: lxml_html.HtmlElement) -> bool:
+    """An icon, an emoji or a tracking pixel: sized under 100 pixels, or named so by its class."""
+    sizes = [image.get("width", ""), image.get("height", "")]
+    if any(size.isdigit() and int(size) < 100 for size in sizes):
+        return True
+    return bool(re.search(r"emoji|icon|logo|avatar", image.get("class", ""), re.IGNORECASE))
+
+
+def prune_picture_captions(tree: lxml_html.HtmlElement, max_words: int = 40) -> int:
+    """Remove the caption and credit that sit in one box with a picture ("<p><img><br><em>The
+    minister on Monday</em></p>", a picture widget with a caption and an "Image: …" line) where
+    the page does not say so with <figure> or a class word: the nearest block around a picture
+    that holds text at all, when that text is short. Returns how many were removed."""
+    root = tree.getroottree().getroot()
+    removed = 0
+    for image in tree.xpath("//body//img"):
+        if image.getroottree().getroot() is not root or _small_image(image):
+            continue
+        box = image.getparent()
+        for _ in range(4):  # up through the wrappers that hold only the picture
+            if box is None or box.tag in ("body", "article", "main") or box.text_content().strip():
+                break
+            box = box.getparent()
+        if (box is None or box.getparent() is None
+                or box.tag in ("body", "article", "main", "h1", "a", "figure", "figcaption")
+                or not box.text_content().strip() or box.find(".//h1") is not None):
+            continue
+        if word_count(box.text_content()) <= max_words:
+            box.drop_tree()
+            removed += 1
     return removed
 
 
@@ -376,6 +460,7 @@ def _body_text(tree: lxml_html.HtmlElement, url: str) -> str:
     """Main text: trafilatura's default mode, tables kept, link blocks and embeds removed."""
     tree = deepcopy(tree)
     prune_asides(tree)
+    prune_picture_captions(tree)
     prune_trailing_notes(tree)
     prune_link_blocks(tree)
     result = trafilatura.bare_extraction(
@@ -432,14 +517,18 @@ def _marked_lead(tree: lxml_html.HtmlElement, body: str) -> str:
         return ""
     end = start[0].xpath("count(preceding::*)")
     folded = " ".join(body.split()).casefold()
-    for value in tree.xpath("//body//@class"):
-        if not _LEAD_MARK.search(value):
+    values = tree.xpath("//body//@class")
+    marks = {value for value in set(values) if _LEAD_MARK.search(value)}
+    for value in values:
+        if value not in marks:
             continue
         element = value.getparent()
+        text = " ".join(element.text_content().split())
+        if not 8 <= word_count(text) <= 120:  # the cheap test first: the others walk the page
+            continue
         if element.xpath("count(preceding::*)") >= end or not element.xpath("boolean(preceding::h1)"):
             continue
-        text = " ".join(element.text_content().split())
-        if 8 <= word_count(text) <= 120 and not element.xpath(_NOT_SHOWN):
+        if not element.xpath(_NOT_SHOWN):
             return "" if text.casefold() in folded else clean_text(text)
     return ""
 
